@@ -1,0 +1,234 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Algorithms accepted by CreateKey.
+const (
+	// AlgorithmAES256GCM is AES-256 in Galois/Counter Mode.
+	AlgorithmAES256GCM = "aes-256-gcm"
+	// AlgorithmChaCha20Poly1305 is ChaCha20-Poly1305 (RFC 8439), for
+	// platforms without AES hardware.
+	AlgorithmChaCha20Poly1305 = "chacha20-poly1305"
+)
+
+// Key is a key's metadata; key material never leaves the server.
+type Key struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Algorithm   string            `json:"algorithm"`
+	Description string            `json:"description"`
+	Labels      map[string]string `json:"labels"`
+	Owner       string            `json:"owner"`
+	// PrimaryVersion is the version that encrypts; older versions still
+	// decrypt.
+	PrimaryVersion int       `json:"primary_version"`
+	CreatedAt      time.Time `json:"created_at"`
+	CreatedBy      string    `json:"created_by"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// KeyVersion is one version of a key's material, with its provenance.
+type KeyVersion struct {
+	Version    int        `json:"version"`
+	Algorithm  string     `json:"algorithm"`
+	CreatedAt  time.Time  `json:"created_at"`
+	CreatedBy  string     `json:"created_by"`
+	Provenance Provenance `json:"provenance"`
+}
+
+// Provenance records how a key version's material was generated.
+type Provenance struct {
+	Generator     string `json:"generator"`
+	EntropySource string `json:"entropy_source"`
+	ServerVersion string `json:"server_version"`
+}
+
+// CreateKeyRequest is the body of POST /v1/keys. Name and Algorithm are
+// required; the other fields are optional.
+type CreateKeyRequest struct {
+	Name        string            `json:"name"`
+	Algorithm   string            `json:"algorithm"`
+	Description string            `json:"description,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Owner       string            `json:"owner,omitempty"`
+}
+
+// ListKeysOptions selects a page of keys. Zero values use the server's
+// defaults (limit 100, first page, no label filter).
+type ListKeysOptions struct {
+	// Limit is the page size, 1–1000.
+	Limit int
+	// PageToken is the NextPageToken of the previous page.
+	PageToken string
+	// Labels keeps only keys carrying all of these labels.
+	Labels map[string]string
+}
+
+// ListKeysResponse is one page of keys.
+type ListKeysResponse struct {
+	Keys []Key `json:"keys"`
+	// NextPageToken is empty on the last page.
+	NextPageToken string `json:"next_page_token"`
+}
+
+// ListVersionsOptions selects a page of key versions.
+type ListVersionsOptions struct {
+	// Limit is the page size, 1–1000 (server default 100).
+	Limit int
+	// PageToken is the NextPageToken of the previous page.
+	PageToken string
+}
+
+// ListVersionsResponse is one page of a key's versions.
+type ListVersionsResponse struct {
+	Versions []KeyVersion `json:"versions"`
+	// NextPageToken is empty on the last page.
+	NextPageToken string `json:"next_page_token"`
+}
+
+// errPageLoop guards the iterators against a server returning the same page
+// token forever.
+var errPageLoop = errors.New("arca: server returned the same page token twice")
+
+// CreateKey calls POST /v1/keys.
+func (c *Client) CreateKey(ctx context.Context, req CreateKeyRequest) (*Key, error) {
+	var out Key
+	if _, err := c.do(ctx, http.MethodPost, "/v1/keys", nil, true, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetKey calls GET /v1/keys/{key}; key is a name or an id.
+func (c *Client) GetKey(ctx context.Context, key string) (*Key, error) {
+	p, err := keyPath(key, "")
+	if err != nil {
+		return nil, err
+	}
+	var out Key
+	if _, err := c.do(ctx, http.MethodGet, p, nil, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListKeys calls GET /v1/keys for one page.
+func (c *Client) ListKeys(ctx context.Context, opts ListKeysOptions) (*ListKeysResponse, error) {
+	q := pageQuery(opts.Limit, opts.PageToken)
+	names := make([]string, 0, len(opts.Labels))
+	for k := range opts.Labels {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		q.Add("label", k+"="+opts.Labels[k])
+	}
+	var out ListKeysResponse
+	if _, err := c.do(ctx, http.MethodGet, "/v1/keys", q, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AllKeys iterates over every key matching opts, fetching pages of
+// opts.Limit as needed, starting at opts.PageToken. It stops at the first
+// error, which it yields.
+func (c *Client) AllKeys(ctx context.Context, opts ListKeysOptions) iter.Seq2[Key, error] {
+	return func(yield func(Key, error) bool) {
+		for {
+			page, err := c.ListKeys(ctx, opts)
+			if err != nil {
+				yield(Key{}, err)
+				return
+			}
+			for _, k := range page.Keys {
+				if !yield(k, nil) {
+					return
+				}
+			}
+			if page.NextPageToken == "" {
+				return
+			}
+			if page.NextPageToken == opts.PageToken {
+				yield(Key{}, errPageLoop)
+				return
+			}
+			opts.PageToken = page.NextPageToken
+		}
+	}
+}
+
+// RotateKey calls POST /v1/keys/{key}/rotate, which makes a new primary
+// version, and returns the updated key.
+func (c *Client) RotateKey(ctx context.Context, key string) (*Key, error) {
+	p, err := keyPath(key, "/rotate")
+	if err != nil {
+		return nil, err
+	}
+	var out Key
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListVersions calls GET /v1/keys/{key}/versions for one page.
+func (c *Client) ListVersions(ctx context.Context, key string, opts ListVersionsOptions) (*ListVersionsResponse, error) {
+	p, err := keyPath(key, "/versions")
+	if err != nil {
+		return nil, err
+	}
+	var out ListVersionsResponse
+	if _, err := c.do(ctx, http.MethodGet, p, pageQuery(opts.Limit, opts.PageToken), true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AllVersions iterates over every version of key, fetching pages as needed.
+// It stops at the first error, which it yields.
+func (c *Client) AllVersions(ctx context.Context, key string, opts ListVersionsOptions) iter.Seq2[KeyVersion, error] {
+	return func(yield func(KeyVersion, error) bool) {
+		for {
+			page, err := c.ListVersions(ctx, key, opts)
+			if err != nil {
+				yield(KeyVersion{}, err)
+				return
+			}
+			for _, v := range page.Versions {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if page.NextPageToken == "" {
+				return
+			}
+			if page.NextPageToken == opts.PageToken {
+				yield(KeyVersion{}, errPageLoop)
+				return
+			}
+			opts.PageToken = page.NextPageToken
+		}
+	}
+}
+
+// pageQuery encodes the paging parameters that are set.
+func pageQuery(limit int, pageToken string) url.Values {
+	q := url.Values{}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if pageToken != "" {
+		q.Set("page_token", pageToken)
+	}
+	return q
+}

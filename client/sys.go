@@ -1,0 +1,123 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Health is the answer of GET /v1/health.
+type Health struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Version     string `json:"version"`
+}
+
+// SealStatus describes initialisation and the unseal progress; it is the
+// answer of the seal-status, unseal and seal endpoints.
+type SealStatus struct {
+	Initialized bool `json:"initialized"`
+	Sealed      bool `json:"sealed"`
+	// Threshold is the number of shares needed to unseal.
+	Threshold int `json:"threshold"`
+	// Shares is the number of shares the root key was split into.
+	Shares int `json:"shares"`
+	// Progress is the number of shares submitted so far towards unsealing.
+	Progress int    `json:"progress"`
+	Version  string `json:"version"`
+}
+
+// InitRequest is the body of POST /v1/sys/init: split the root key into
+// Shares shares of which Threshold unseal the server.
+type InitRequest struct {
+	Shares    int `json:"shares"`
+	Threshold int `json:"threshold"`
+}
+
+// InitResponse holds the unseal shares and the root token. The server shows
+// them exactly once; the caller must store them safely.
+type InitResponse struct {
+	Shares    []string `json:"shares"`
+	RootToken string   `json:"root_token"`
+}
+
+// Health calls GET /v1/health. The server answers 503 while sealed or not
+// initialised, with the same body; Health returns that body without error so
+// that callers can inspect Sealed and Initialized. Other failures are errors.
+func (c *Client) Health(ctx context.Context) (*Health, error) {
+	const path = "/v1/health"
+	r, err := c.send(ctx, http.MethodGet, path, nil, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.status == http.StatusOK || r.status == http.StatusServiceUnavailable {
+		var body struct {
+			Health
+			Error *errorDetail `json:"error"`
+		}
+		if json.Unmarshal(r.body, &body) == nil && body.Error == nil {
+			h := body.Health
+			return &h, nil
+		}
+		if r.status == http.StatusOK {
+			return nil, fmt.Errorf("arca: decoding response of GET %s (request id %s): unexpected body", path, r.requestID)
+		}
+	}
+	return nil, newError(r.status, r.requestID, r.body)
+}
+
+// SealStatus calls GET /v1/sys/seal-status (no token needed).
+func (c *Client) SealStatus(ctx context.Context) (*SealStatus, error) {
+	var out SealStatus
+	if _, err := c.do(ctx, http.MethodGet, "/v1/sys/seal-status", nil, false, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Init calls POST /v1/sys/init, which initialises a new server. The response
+// holds secrets that are never shown again.
+func (c *Client) Init(ctx context.Context, req InitRequest) (*InitResponse, error) {
+	var out InitResponse
+	if _, err := c.do(ctx, http.MethodPost, "/v1/sys/init", nil, false, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Unseal calls POST /v1/sys/unseal with one share and returns the progress;
+// the server is unsealed once Threshold distinct shares have been submitted.
+func (c *Client) Unseal(ctx context.Context, share string) (*SealStatus, error) {
+	body := struct {
+		Share string `json:"share"`
+	}{share}
+	var out SealStatus
+	if _, err := c.do(ctx, http.MethodPost, "/v1/sys/unseal", nil, false, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UnsealReset calls POST /v1/sys/unseal with {"reset":true}, discarding the
+// shares submitted so far.
+func (c *Client) UnsealReset(ctx context.Context) (*SealStatus, error) {
+	body := struct {
+		Reset bool `json:"reset"`
+	}{true}
+	var out SealStatus
+	if _, err := c.do(ctx, http.MethodPost, "/v1/sys/unseal", nil, false, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Seal calls POST /v1/sys/seal, which wipes keys from the server's memory;
+// it needs a token.
+func (c *Client) Seal(ctx context.Context) (*SealStatus, error) {
+	var out SealStatus
+	if _, err := c.do(ctx, http.MethodPost, "/v1/sys/seal", nil, true, struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,0 +1,171 @@
+package rest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/arcakms/arca/internal/kms"
+)
+
+// Options configures the REST handler.
+type Options struct {
+	// Logger receives operational logs. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves the REST API.
+type Handler struct {
+	svc *kms.Service
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the REST API handler over svc.
+func New(svc *kms.Service, opts Options) *Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	h := &Handler{svc: svc, log: opts.Logger, mux: http.NewServeMux()}
+	byPattern := map[string][]route{}
+	var patterns []string
+	for _, rt := range h.routes() {
+		if _, ok := byPattern[rt.path]; !ok {
+			patterns = append(patterns, rt.path)
+		}
+		byPattern[rt.path] = append(byPattern[rt.path], rt)
+	}
+	for _, p := range patterns {
+		h.mux.Handle(p, h.dispatch(byPattern[p]))
+	}
+	h.mux.Handle("/", h.dispatch(nil))
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := &kms.Request{ID: newRequestID(), Interface: "rest", Source: sourceAddr(r), Received: time.Now()}
+	w.Header().Set("X-Request-Id", req.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	ctx := kms.WithRequest(r.Context(), req)
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("panic serving request", "request_id", req.ID, "panic", p)
+			h.writeError(w, req, h.svc.Reject(ctx, kms.OpInvalidRequest, kms.Errorf(kms.CodeInternal, "internal error")))
+		}
+	}()
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// dispatch serves one path pattern: it picks the route for the method,
+// bounds the body, authenticates, and runs the handler.
+func (h *Handler) dispatch(routes []route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		req := kms.RequestFrom(ctx)
+		i := slices.IndexFunc(routes, func(rt route) bool { return rt.method == r.Method })
+		if i < 0 {
+			code, op := kms.CodeNotFound, kms.OpUnknownRoute
+			msg := "no such endpoint"
+			if len(routes) > 0 {
+				code, op, msg = kms.CodeMethodNotAllowed, routes[0].op, "method not allowed"
+				w.Header().Set("Allow", allowed(routes))
+			}
+			h.writeError(w, req, h.svc.Reject(ctx, op, kms.Errorf(code, "%s", msg)))
+			return
+		}
+		rt := routes[i]
+		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
+		if rt.auth {
+			id, err := h.authenticate(ctx, r)
+			if err != nil {
+				h.writeError(w, req, h.svc.Reject(ctx, rt.op, err))
+				return
+			}
+			req.Identity = id
+		}
+		status, resp, err := rt.handle(ctx, r)
+		if err != nil {
+			if isRequestError(err) {
+				err = h.svc.Reject(ctx, rt.op, err)
+			}
+			h.writeError(w, req, err)
+			return
+		}
+		h.writeJSON(w, status, resp)
+		if wp, ok := resp.(wiper); ok {
+			wp.wipe()
+		}
+	})
+}
+
+// wiper is implemented by responses that carry plaintext or data keys; the
+// dispatcher wipes them once the response has been written.
+type wiper interface{ wipe() }
+
+func allowed(routes []route) string {
+	var m []string
+	for _, rt := range routes {
+		m = append(m, rt.method)
+	}
+	return strings.Join(m, ", ")
+}
+
+// authenticate reads "Authorization: Bearer <token>".
+func (h *Handler) authenticate(ctx context.Context, r *http.Request) (*kms.Identity, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		// The service reports sealed/uninitialised before anything else.
+		if _, err := h.svc.Authenticate(ctx, ""); kms.CodeOf(err) != kms.CodeUnauthorized {
+			return nil, err
+		}
+		return nil, kms.Errorf(kms.CodeUnauthorized, "missing bearer token")
+	}
+	return h.svc.Authenticate(ctx, token)
+}
+
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("encode response", "error", err)
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, req *kms.Request, err error) {
+	e := kms.AsError(err)
+	if e.Code == kms.CodeInternal {
+		h.log.Error("internal error", "request_id", req.ID, "error", err)
+		e = &kms.Error{Code: kms.CodeInternal, Message: "internal error; see the server log for request " + req.ID}
+	}
+	h.writeJSON(w, httpStatus(e.Code), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,149 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/arcakms/arca/internal/kms"
+)
+
+type keyJSON struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	Algorithm      string            `json:"algorithm"`
+	Description    string            `json:"description"`
+	Labels         map[string]string `json:"labels"`
+	Owner          string            `json:"owner"`
+	PrimaryVersion uint32            `json:"primary_version"`
+	CreatedAt      time.Time         `json:"created_at"`
+	CreatedBy      string            `json:"created_by"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+func keyOf(k *kms.Key) *keyJSON {
+	labels := k.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return &keyJSON{
+		ID: k.ID, Name: k.Name, Algorithm: string(k.Algorithm), Description: k.Description, Labels: labels,
+		Owner: k.Owner, PrimaryVersion: k.PrimaryVersion, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt,
+	}
+}
+
+type provenanceJSON struct {
+	Generator     string `json:"generator"`
+	EntropySource string `json:"entropy_source"`
+	ServerVersion string `json:"server_version"`
+}
+
+type versionJSON struct {
+	Version    uint32         `json:"version"`
+	Algorithm  string         `json:"algorithm"`
+	CreatedAt  time.Time      `json:"created_at"`
+	CreatedBy  string         `json:"created_by"`
+	Provenance provenanceJSON `json:"provenance"`
+}
+
+type createKeyRequest struct {
+	Name        string            `json:"name"`
+	Algorithm   string            `json:"algorithm"`
+	Description string            `json:"description"`
+	Labels      map[string]string `json:"labels"`
+	Owner       string            `json:"owner"`
+}
+
+func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, error) {
+	var req createKeyRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	k, err := h.svc.CreateKey(ctx, kms.CreateKeyRequest{
+		Name: req.Name, Algorithm: req.Algorithm, Description: req.Description, Labels: req.Labels, Owner: req.Owner,
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, keyOf(k), nil
+}
+
+func (h *Handler) getKey(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := newQuery(r).done(); err != nil {
+		return 0, nil, err
+	}
+	k, err := h.svc.GetKey(ctx, r.PathValue("key"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keyOf(k), nil
+}
+
+func (h *Handler) rotateKey(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := decode(r, &emptyRequest{}); err != nil {
+		return 0, nil, err
+	}
+	k, err := h.svc.RotateKey(ctx, r.PathValue("key"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keyOf(k), nil
+}
+
+type listKeysResponse struct {
+	Keys          []*keyJSON `json:"keys"`
+	NextPageToken string     `json:"next_page_token"`
+}
+
+func (h *Handler) listKeys(ctx context.Context, r *http.Request) (int, any, error) {
+	q := newQuery(r)
+	req := kms.ListKeysRequest{Limit: q.int("limit"), PageToken: q.str("page_token")}
+	for _, l := range q.all("label") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			return 0, nil, reject(kms.CodeInvalidArgument, "label filters must have the form key=value")
+		}
+		if req.Labels == nil {
+			req.Labels = map[string]string{}
+		}
+		req.Labels[k] = v
+	}
+	if err := q.done(); err != nil {
+		return 0, nil, err
+	}
+	res, err := h.svc.ListKeys(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := &listKeysResponse{Keys: make([]*keyJSON, 0, len(res.Keys)), NextPageToken: res.NextPageToken}
+	for _, k := range res.Keys {
+		out.Keys = append(out.Keys, keyOf(k))
+	}
+	return http.StatusOK, out, nil
+}
+
+type listVersionsResponse struct {
+	Versions      []versionJSON `json:"versions"`
+	NextPageToken string        `json:"next_page_token"`
+}
+
+func (h *Handler) listVersions(ctx context.Context, r *http.Request) (int, any, error) {
+	q := newQuery(r)
+	req := kms.ListVersionsRequest{Key: r.PathValue("key"), Limit: q.int("limit"), PageToken: q.str("page_token")}
+	if err := q.done(); err != nil {
+		return 0, nil, err
+	}
+	res, err := h.svc.ListVersions(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := &listVersionsResponse{Versions: make([]versionJSON, 0, len(res.Versions)), NextPageToken: res.NextPageToken}
+	for _, v := range res.Versions {
+		out.Versions = append(out.Versions, versionJSON{
+			Version: v.Version, Algorithm: string(v.Algorithm), CreatedAt: v.CreatedAt, CreatedBy: v.CreatedBy,
+			Provenance: provenanceJSON(v.Provenance),
+		})
+	}
+	return http.StatusOK, out, nil
+}

@@ -1,0 +1,71 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/arcakms/arca/internal/kms"
+)
+
+// Body limits.
+const (
+	smallBody = 16 << 10  // requests without payload data
+	opBody    = 128 << 10 // single cryptographic operations
+	batchBody = 8 << 20   // batch operations
+)
+
+// route declares one endpoint.
+type route struct {
+	method string
+	path   string
+	// op names the operation in audit records for requests refused before
+	// the service runs.
+	op      string
+	maxBody int64
+	// auth requires a bearer token.
+	auth   bool
+	handle func(ctx context.Context, r *http.Request) (status int, resp any, err error)
+}
+
+// Route describes an endpoint for listing (documentation and tests).
+type Route struct {
+	Method, Path string
+	Auth         bool
+	MaxBody      int64
+}
+
+// Routes lists every endpoint the handler serves.
+func (h *Handler) Routes() []Route {
+	var out []Route
+	for _, rt := range h.routes() {
+		out = append(out, Route{Method: rt.method, Path: rt.path, Auth: rt.auth, MaxBody: rt.maxBody})
+	}
+	return out
+}
+
+func (h *Handler) routes() []route {
+	return []route{
+		{http.MethodGet, "/v1/health", kms.OpHealth, smallBody, false, h.health},
+		{http.MethodGet, "/v1/sys/seal-status", kms.OpSealStatus, smallBody, false, h.sealStatus},
+		{http.MethodPost, "/v1/sys/init", kms.OpInit, smallBody, false, h.init},
+		{http.MethodPost, "/v1/sys/unseal", kms.OpUnseal, smallBody, false, h.unseal},
+		{http.MethodPost, "/v1/sys/seal", kms.OpSeal, smallBody, true, h.seal},
+
+		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, smallBody, true, h.createKey},
+		{http.MethodGet, "/v1/keys", kms.OpKeyList, smallBody, true, h.listKeys},
+		{http.MethodGet, "/v1/keys/{key}", kms.OpKeyGet, smallBody, true, h.getKey},
+		{http.MethodPost, "/v1/keys/{key}/rotate", kms.OpKeyRotate, smallBody, true, h.rotateKey},
+		{http.MethodGet, "/v1/keys/{key}/versions", kms.OpKeyVersions, smallBody, true, h.listVersions},
+
+		{http.MethodPost, "/v1/keys/{key}/encrypt", kms.OpEncrypt, opBody, true, h.encrypt},
+		{http.MethodPost, "/v1/keys/{key}/decrypt", kms.OpDecrypt, opBody, true, h.decrypt},
+		{http.MethodPost, "/v1/decrypt", kms.OpDecrypt, opBody, true, h.decrypt},
+		{http.MethodPost, "/v1/keys/{key}/rewrap", kms.OpRewrap, opBody, true, h.rewrap},
+		{http.MethodPost, "/v1/keys/{key}/datakey", kms.OpDataKey, smallBody, true, h.dataKey},
+		{http.MethodPost, "/v1/random", kms.OpRandom, smallBody, true, h.random},
+
+		{http.MethodPost, "/v1/batch/encrypt", kms.OpBatchEncrypt, batchBody, true, h.batchEncrypt},
+		{http.MethodPost, "/v1/batch/decrypt", kms.OpBatchDecrypt, batchBody, true, h.batchDecrypt},
+		{http.MethodPost, "/v1/batch/rewrap", kms.OpBatchRewrap, batchBody, true, h.batchRewrap},
+	}
+}

@@ -1,0 +1,116 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/arcakms/arca/internal/kms"
+)
+
+type sealStatusJSON struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Shares      int    `json:"shares"`
+	Threshold   int    `json:"threshold"`
+	Progress    int    `json:"progress"`
+	Version     string `json:"version"`
+}
+
+func sealStatusOf(st kms.SealStatus) *sealStatusJSON {
+	return &sealStatusJSON{Initialized: st.Initialized, Sealed: st.Sealed, Shares: st.Shares, Threshold: st.Threshold, Progress: st.Progress, Version: st.Version}
+}
+
+type healthJSON struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Version     string `json:"version"`
+}
+
+func (h *Handler) health(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := newQuery(r).done(); err != nil {
+		return 0, nil, err
+	}
+	st, err := h.svc.AuditedStatus(ctx, kms.OpHealth)
+	if err != nil {
+		return 0, nil, err
+	}
+	status := http.StatusOK
+	if st.Sealed {
+		status = http.StatusServiceUnavailable
+	}
+	return status, &healthJSON{Initialized: st.Initialized, Sealed: st.Sealed, Version: st.Version}, nil
+}
+
+func (h *Handler) sealStatus(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := newQuery(r).done(); err != nil {
+		return 0, nil, err
+	}
+	st, err := h.svc.AuditedStatus(ctx, kms.OpSealStatus)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sealStatusOf(st), nil
+}
+
+type initRequest struct {
+	Shares    int `json:"shares"`
+	Threshold int `json:"threshold"`
+}
+
+type initResponse struct {
+	Shares    []string `json:"shares"`
+	RootToken string   `json:"root_token"`
+}
+
+func (h *Handler) init(ctx context.Context, r *http.Request) (int, any, error) {
+	var req initRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := h.svc.Init(ctx, req.Shares, req.Threshold)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, &initResponse{Shares: res.Shares, RootToken: res.RootToken}, nil
+}
+
+type unsealRequest struct {
+	Share string `json:"share"`
+	Reset bool   `json:"reset"`
+}
+
+func (h *Handler) unseal(ctx context.Context, r *http.Request) (int, any, error) {
+	var req unsealRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	var st kms.SealStatus
+	var err error
+	switch {
+	case req.Reset && req.Share != "":
+		return 0, nil, reject(kms.CodeInvalidArgument, "give either share or reset, not both")
+	case req.Reset:
+		st, err = h.svc.ResetUnseal(ctx)
+	case req.Share == "":
+		return 0, nil, reject(kms.CodeInvalidArgument, "share is required")
+	default:
+		st, err = h.svc.Unseal(ctx, req.Share)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sealStatusOf(st), nil
+}
+
+type emptyRequest struct{}
+
+func (h *Handler) seal(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := decode(r, &emptyRequest{}); err != nil {
+		return 0, nil, err
+	}
+	st, err := h.svc.Seal(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sealStatusOf(st), nil
+}

@@ -1,0 +1,170 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("audit: log closed")
+
+// FileOptions configures a FileLog.
+type FileOptions struct {
+	// NoSync skips fsync. Records then survive a process crash but not a
+	// power loss; only for tests and measurements.
+	NoSync bool
+	// MaxBatch bounds how many records share one write and fsync (default 1024).
+	MaxBatch int
+}
+
+// FileLog appends records as JSON lines to a file, with group commit.
+type FileLog struct {
+	opts    FileOptions
+	path    string
+	pending chan *entry
+	done    chan struct{}
+
+	mu     sync.Mutex // guards closed and f
+	closed bool
+	f      *os.File
+	size   int64 // bytes known to be durably written
+}
+
+type entry struct {
+	line []byte
+	err  chan error
+}
+
+// OpenFile opens (creating with mode 0600) the audit file at path for
+// appending and starts its writer goroutine.
+func OpenFile(path string, opts FileOptions) (*FileLog, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit: create directory: %w", err)
+	}
+	l := &FileLog{opts: opts, path: path, pending: make(chan *entry, opts.MaxBatch), done: make(chan struct{})}
+	if err := l.reopen(); err != nil {
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// Path returns the file's path.
+func (l *FileLog) Path() string { return l.path }
+
+func (l *FileLog) reopen() error {
+	if l.f != nil {
+		_ = l.f.Close()
+		l.f = nil
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: open %s: %w", l.path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("audit: stat %s: %w", l.path, err)
+	}
+	l.f, l.size = f, st.Size()
+	return nil
+}
+
+// Write encodes r, queues it and waits until the batch holding it is durable.
+// The wait does not end early on context cancellation: a request whose record
+// is in flight must not return before its fate is known.
+func (l *FileLog) Write(_ context.Context, r *Record) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("audit: encode record: %w", err)
+	}
+	e := &entry{line: append(line, '\n'), err: make(chan error, 1)}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.pending <- e
+	l.mu.Unlock()
+	return <-e.err
+}
+
+// run is the single writer: it takes every queued record, writes them with
+// one write call and one fsync, then releases all their waiters.
+func (l *FileLog) run() {
+	defer close(l.done)
+	batch := make([]*entry, 0, l.opts.MaxBatch)
+	var buf []byte
+	for first := range l.pending {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < l.opts.MaxBatch {
+			select {
+			case e, ok := <-l.pending:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, e)
+			default:
+				break fill
+			}
+		}
+		buf = buf[:0]
+		for _, e := range batch {
+			buf = append(buf, e.line...)
+		}
+		err := l.commit(buf)
+		for _, e := range batch {
+			e.err <- err
+		}
+	}
+}
+
+// commit writes and syncs one batch. On failure it cuts the file back to the
+// last durable size, so no partial line remains, and reopens the file on the
+// next batch; the log recovers by itself once writing works again.
+func (l *FileLog) commit(buf []byte) error {
+	if l.f == nil {
+		if err := l.reopen(); err != nil {
+			return err
+		}
+	}
+	_, err := l.f.Write(buf)
+	if err == nil && !l.opts.NoSync {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		_ = l.f.Truncate(l.size)
+		_ = l.f.Close()
+		l.f = nil
+		return fmt.Errorf("audit: write %s: %w", l.path, err)
+	}
+	l.size += int64(len(buf))
+	return nil
+}
+
+// Close stops accepting records, waits for queued ones to be written, and
+// closes the file.
+func (l *FileLog) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.pending)
+	l.mu.Unlock()
+	<-l.done
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
+}

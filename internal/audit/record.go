@@ -1,0 +1,64 @@
+package audit
+
+import (
+	"context"
+	"time"
+)
+
+// Outcomes of a request.
+const (
+	// OutcomeAllowed means the request was authorised and succeeded.
+	OutcomeAllowed = "allowed"
+	// OutcomeDenied means authentication or authorisation refused the request.
+	OutcomeDenied = "denied"
+	// OutcomeFailed means the request was authorised but failed (bad input,
+	// unknown key, sealed server, ...).
+	OutcomeFailed = "failed"
+)
+
+// Record is one audited request. Every field is safe to store: identities are
+// token accessors (never tokens), and no field carries plaintext or keys.
+type Record struct {
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id"`
+	// Interface is the door the request came through, e.g. "rest".
+	Interface string `json:"interface"`
+	// Source is the client's network address.
+	Source string `json:"source,omitempty"`
+	// Identity is the authenticated identity (a token accessor), empty when
+	// the request was not authenticated.
+	Identity string `json:"identity,omitempty"`
+	// AuthMethod is how the identity authenticated, e.g. "token".
+	AuthMethod string `json:"auth_method,omitempty"`
+	// Operation is the service operation, e.g. "key.encrypt".
+	Operation string `json:"operation"`
+	// KeyID and KeyVersion name the key version used, when there is one.
+	KeyID      string `json:"key_id,omitempty"`
+	KeyVersion uint32 `json:"key_version,omitempty"`
+	// BatchSize is the item count of a batch operation.
+	BatchSize int `json:"batch_size,omitempty"`
+	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.
+	Outcome string `json:"outcome"`
+	// ErrorCode is the stable error code of a denied or failed request.
+	ErrorCode string `json:"error_code,omitempty"`
+	// LatencyMicros is the time from receiving the request to auditing it.
+	LatencyMicros int64 `json:"latency_us"`
+}
+
+// Log makes records durable. Write returns only once the record is durable,
+// or with an error if it could not be made durable; callers must then fail
+// the request.
+type Log interface {
+	Write(ctx context.Context, r *Record) error
+	Close() error
+}
+
+// Discard is a Log that keeps nothing. It exists for benchmarks that measure
+// the cost of auditing; servers never use it.
+type Discard struct{}
+
+// Write drops the record.
+func (Discard) Write(context.Context, *Record) error { return nil }
+
+// Close does nothing.
+func (Discard) Close() error { return nil }

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arcakms/arca/client"
+)
+
+// newKeyCommand groups the key management commands.
+func newKeyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Create, list, inspect and rotate keys",
+		Long: `Create, list, inspect and rotate keys. KEY arguments accept a key's name
+or its id.`,
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	cmd.AddCommand(
+		newKeyCreateCommand(),
+		newKeyListCommand(),
+		newKeyShowCommand(),
+		newKeyRotateCommand(),
+		newKeyVersionsCommand(),
+	)
+	return cmd
+}
+
+func newKeyCreateCommand() *cobra.Command {
+	var req client.CreateKeyRequest
+	var labels []string
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a key",
+		Long: `Create a key. NAME is 1-128 characters from [A-Za-z0-9._-], starting with a
+letter or digit. Labels (--label k=v, repeatable) can later select keys in
+"arca key list --label".`,
+		Example:      "  arca key create billing --description invoices --label team=payments --owner payments-team",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			req.Name = args[0]
+			if req.Labels, err = parsePairs(cmd, "label", labels); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			k, err := c.CreateKey(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return printKeyResult(cmd, g, k)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Algorithm, "algorithm", client.AlgorithmAES256GCM,
+		"algorithm: "+client.AlgorithmAES256GCM+" or "+client.AlgorithmChaCha20Poly1305)
+	f.StringVar(&req.Description, "description", "", "free-text description")
+	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
+	f.StringVar(&req.Owner, "owner", "", "owning team or person")
+	return cmd
+}
+
+func newKeyListCommand() *cobra.Command {
+	var (
+		labels    []string
+		limit     int
+		pageToken string
+		all       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List keys",
+		Long: `List keys, one page at a time (--limit, --page-token) or all of them (--all).
+--label k=v (repeatable) keeps only keys carrying every given label.`,
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			if limit < 0 {
+				return usageErrorf(cmd, "--limit must be positive")
+			}
+			opts := client.ListKeysOptions{Limit: limit, PageToken: pageToken}
+			if opts.Labels, err = parsePairs(cmd, "label", labels); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var res *client.ListKeysResponse
+			if all {
+				res = &client.ListKeysResponse{Keys: []client.Key{}}
+				for k, err := range c.AllKeys(cmd.Context(), opts) {
+					if err != nil {
+						return err
+					}
+					res.Keys = append(res.Keys, k)
+				}
+			} else if res, err = c.ListKeys(cmd.Context(), opts); err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			if err := printKeyTable(cmd.OutOrStdout(), res.Keys); err != nil {
+				return err
+			}
+			if res.NextPageToken != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "More keys: use --page-token %s (or --all)\n", res.NextPageToken)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&labels, "label", nil, "keep keys with this label, as key=value (repeatable; all must match)")
+	f.IntVar(&limit, "limit", 0, "page size, 1-1000 (server default 100)")
+	f.StringVar(&pageToken, "page-token", "", "page token printed by the previous page")
+	f.BoolVar(&all, "all", false, "fetch every page")
+	return cmd
+}
+
+func newKeyShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:          "show KEY",
+		Short:        "Show a key's metadata",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			k, err := c.GetKey(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printKeyResult(cmd, g, k)
+		},
+	}
+}
+
+func newKeyRotateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate KEY",
+		Short: "Create a new primary version of a key",
+		Long: `Create a new version of the key and make it primary: new encryptions use
+it, while ciphertexts of older versions still decrypt (and can be moved to
+the new version with "arca rewrap").`,
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			k, err := c.RotateKey(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printKeyResult(cmd, g, k)
+		},
+	}
+}
+
+func newKeyVersionsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:          "versions KEY",
+		Short:        "List every version of a key with its provenance",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			res := &client.ListVersionsResponse{Versions: []client.KeyVersion{}}
+			for v, err := range c.AllVersions(cmd.Context(), args[0], client.ListVersionsOptions{}) {
+				if err != nil {
+					return err
+				}
+				res.Versions = append(res.Versions, v)
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			return printVersionTable(cmd.OutOrStdout(), res.Versions)
+		},
+	}
+}
+
+// printKeyResult prints a key in the selected format.
+func printKeyResult(cmd *cobra.Command, g *globalFlags, k *client.Key) error {
+	if g.json() {
+		return printJSON(cmd.OutOrStdout(), k)
+	}
+	return printKey(cmd.OutOrStdout(), k)
+}

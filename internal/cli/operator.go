@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/arcakms/arca/client"
+)
+
+// exitSealed is the exit code of "operator status" for a sealed server.
+const exitSealed = 2
+
+// newOperatorCommand groups the server lifecycle commands.
+func newOperatorCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:          "operator",
+		Short:        "Initialise, unseal, seal and inspect the server",
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	cmd.AddCommand(
+		newOperatorInitCommand(),
+		newOperatorUnsealCommand(),
+		newOperatorSealCommand(),
+		newOperatorStatusCommand(),
+	)
+	return cmd
+}
+
+func newOperatorInitCommand() *cobra.Command {
+	var shares, threshold int
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Initialise a new server and print its unseal shares and root token",
+		Long: `Initialise a new server. The root key is split into --shares unseal shares,
+any --threshold of which unseal the server.
+
+The shares and the root token are printed exactly once: the server keeps no
+copy. Hand each share to a different custodian.`,
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Init(cmd.Context(), client.InitRequest{Shares: shares, Threshold: threshold})
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				fmt.Fprintln(cmd.ErrOrStderr(), initWarning(threshold, shares))
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			return printInit(cmd.OutOrStdout(), res, threshold)
+		},
+	}
+	cmd.Flags().IntVar(&shares, "shares", 5, "number of unseal shares to split the root key into")
+	cmd.Flags().IntVar(&threshold, "threshold", 3, "number of shares needed to unseal")
+	return cmd
+}
+
+func initWarning(threshold, shares int) string {
+	return fmt.Sprintf("WARNING: the unseal shares and the root token are shown exactly once; the server keeps no copy.\n"+
+		"Store them safely now: any %d of the %d shares unseal the server, and without them its keys are lost.", threshold, shares)
+}
+
+func printInit(w io.Writer, res *client.InitResponse, threshold int) error {
+	for i, s := range res.Shares {
+		if _, err := fmt.Fprintf(w, "Unseal share %d: %s\n", i+1, s); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "Root token: %s\n\n%s\n", res.RootToken, initWarning(threshold, len(res.Shares)))
+	return err
+}
+
+func newOperatorUnsealCommand() *cobra.Command {
+	var reset bool
+	cmd := &cobra.Command{
+		Use:   "unseal [SHARE]",
+		Short: "Submit one unseal share, or reset the unseal progress",
+		Long: `Submit one unseal share. The server unseals once enough distinct shares
+have been submitted. Without SHARE the share is read as one line from stdin
+(which keeps it out of the shell history and the process list).
+
+With --reset, discard the shares submitted so far.`,
+		Args:         usageArgs(cobra.MaximumNArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			if reset && len(args) > 0 {
+				return usageErrorf(cmd, "give either SHARE or --reset, not both")
+			}
+			var share string
+			if !reset {
+				if share, err = readShare(cmd, args); err != nil {
+					return err
+				}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var st *client.SealStatus
+			if reset {
+				st, err = c.UnsealReset(cmd.Context())
+			} else {
+				st, err = c.Unseal(cmd.Context(), share)
+			}
+			if err != nil {
+				return err
+			}
+			return printStatus(cmd, g, st)
+		},
+	}
+	cmd.Flags().BoolVar(&reset, "reset", false, "discard the shares submitted so far")
+	return cmd
+}
+
+// readShare returns the share argument, or reads one line from stdin. At a
+// terminal the share is read without echo.
+func readShare(cmd *cobra.Command, args []string) (string, error) {
+	if len(args) == 1 {
+		if args[0] == "" {
+			return "", usageErrorf(cmd, "empty unseal share")
+		}
+		return args[0], nil
+	}
+	in := cmd.InOrStdin()
+	var share string
+	var err error
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(cmd.ErrOrStderr(), "Unseal share (input hidden): ")
+		var b []byte
+		b, err = term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(cmd.ErrOrStderr())
+		share = strings.TrimSpace(string(b))
+	} else {
+		share, err = readLine(in)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the unseal share: %w", err)
+	}
+	if share == "" {
+		return "", usageErrorf(cmd, "no unseal share given (pass SHARE or write it to stdin)")
+	}
+	return share, nil
+}
+
+func newOperatorSealCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "seal",
+		Short: "Seal the server, wiping its keys from memory",
+		Long: `Seal the server: it wipes its keys from memory and refuses every
+operation until it is unsealed again with the threshold of shares.`,
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Seal(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printStatus(cmd, g, st)
+		},
+	}
+}
+
+func newOperatorStatusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show whether the server is initialised and sealed",
+		Long: `Show whether the server is initialised and sealed, and the unseal progress.
+
+Exit codes: 0 the server is unsealed, 1 error, 2 the server is sealed (or
+not initialised). Scripts can test "arca operator status" like
+"vault status".`,
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := loadGlobalFlags(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.SealStatus(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := printStatus(cmd, g, st); err != nil {
+				return err
+			}
+			if st.Sealed || !st.Initialized {
+				return &exitCodeError{code: exitSealed}
+			}
+			return nil
+		},
+	}
+}
+
+// printStatus prints a seal status in the selected format.
+func printStatus(cmd *cobra.Command, g *globalFlags, st *client.SealStatus) error {
+	if g.json() {
+		return printJSON(cmd.OutOrStdout(), st)
+	}
+	return printSealStatus(cmd.OutOrStdout(), st)
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/arcakms/arca/client"
+)
+
+// printJSON writes v as indented JSON followed by a newline; the SDK types'
+// field names mirror the API, so this prints API-shaped documents.
+func printJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// formatTime prints timestamps in UTC, RFC 3339; the zero time is "-".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// orDash returns s, or "-" when empty, so that text output has no holes.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// formatLabels prints labels as sorted k=v pairs separated by commas.
+func formatLabels(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// printSealStatus writes a seal status as aligned "Field: value" lines.
+func printSealStatus(w io.Writer, st *client.SealStatus) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(tw, "Initialized:\t%t\n", st.Initialized)
+	fmt.Fprintf(tw, "Sealed:\t%t\n", st.Sealed)
+	fmt.Fprintf(tw, "Shares:\t%d\n", st.Shares)
+	fmt.Fprintf(tw, "Threshold:\t%d\n", st.Threshold)
+	fmt.Fprintf(tw, "Progress:\t%d/%d\n", st.Progress, st.Threshold)
+	fmt.Fprintf(tw, "Version:\t%s\n", orDash(st.Version))
+	return tw.Flush()
+}
+
+// printKey writes a key's metadata as aligned "Field: value" lines.
+func printKey(w io.Writer, k *client.Key) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(tw, "Name:\t%s\n", k.Name)
+	fmt.Fprintf(tw, "ID:\t%s\n", k.ID)
+	fmt.Fprintf(tw, "Algorithm:\t%s\n", k.Algorithm)
+	fmt.Fprintf(tw, "Primary version:\t%d\n", k.PrimaryVersion)
+	fmt.Fprintf(tw, "Description:\t%s\n", orDash(k.Description))
+	fmt.Fprintf(tw, "Owner:\t%s\n", orDash(k.Owner))
+	fmt.Fprintf(tw, "Labels:\t%s\n", orDash(formatLabels(k.Labels)))
+	fmt.Fprintf(tw, "Created:\t%s by %s\n", formatTime(k.CreatedAt), orDash(k.CreatedBy))
+	fmt.Fprintf(tw, "Updated:\t%s\n", formatTime(k.UpdatedAt))
+	return tw.Flush()
+}
+
+// printKeyTable writes keys as a table: NAME ID ALGORITHM PRIMARY CREATED.
+func printKeyTable(w io.Writer, keys []client.Key) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tID\tALGORITHM\tPRIMARY\tCREATED")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", k.Name, k.ID, k.Algorithm, k.PrimaryVersion, formatTime(k.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+// printVersionTable writes key versions as a table.
+func printVersionTable(w io.Writer, versions []client.KeyVersion) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tCREATED BY\tGENERATOR\tENTROPY SOURCE\tSERVER VERSION")
+	for _, v := range versions {
+		p := v.Provenance
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Algorithm, formatTime(v.CreatedAt), orDash(v.CreatedBy),
+			orDash(p.Generator), orDash(p.EntropySource), orDash(p.ServerVersion))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,158 @@
+// Package config loads the server configuration from defaults, a YAML file,
+// environment variables and flags, in that order of precedence (later wins).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the server configuration.
+type Config struct {
+	// Listen is the address of the REST API, host:port.
+	Listen string `yaml:"listen"`
+	// TLS enables HTTPS when both files are set.
+	TLS TLS `yaml:"tls"`
+	// Storage selects and configures the storage backend.
+	Storage Storage `yaml:"storage"`
+	// Audit configures the audit log.
+	Audit Audit `yaml:"audit"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+}
+
+// TLS holds the server certificate and key files (PEM).
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
+
+// Storage configures the storage backend.
+type Storage struct {
+	// Type is the backend: "bolt" (embedded, the default).
+	Type string `yaml:"type"`
+	// Path is the bbolt database file.
+	Path string `yaml:"path"`
+}
+
+// Audit configures the primary audit log.
+type Audit struct {
+	// Path is the audit log file (JSON lines).
+	Path string `yaml:"path"`
+	// NoSync disables fsync of audit records. Records then do not survive a
+	// power loss; never set it in production.
+	NoSync bool `yaml:"no_sync"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Listen:   "127.0.0.1:8200",
+		Storage:  Storage{Type: "bolt", Path: "arca-data/arca.db"},
+		Audit:    Audit{Path: "arca-data/audit.log"},
+		LogLevel: "info",
+	}
+}
+
+// LoadFile merges the YAML file at path into c. Unknown keys are errors, so
+// a typo cannot silently leave a setting at its default.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: read %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: parse %s: %w", path, err)
+	}
+	return nil
+}
+
+// envVars maps environment variables to the settings they override.
+var envVars = []struct {
+	name string
+	set  func(c *Config, v string) error
+}{
+	{"ARCA_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"ARCA_TLS_CERT_FILE", func(c *Config, v string) error { c.TLS.CertFile = v; return nil }},
+	{"ARCA_TLS_KEY_FILE", func(c *Config, v string) error { c.TLS.KeyFile = v; return nil }},
+	{"ARCA_STORAGE_TYPE", func(c *Config, v string) error { c.Storage.Type = v; return nil }},
+	{"ARCA_STORAGE_PATH", func(c *Config, v string) error { c.Storage.Path = v; return nil }},
+	{"ARCA_AUDIT_PATH", func(c *Config, v string) error { c.Audit.Path = v; return nil }},
+	{"ARCA_AUDIT_NO_SYNC", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.Audit.NoSync = b
+		return err
+	}},
+	{"ARCA_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+}
+
+// EnvNames lists the environment variables LoadEnv reads.
+func EnvNames() []string {
+	names := make([]string, len(envVars))
+	for i, e := range envVars {
+		names[i] = e.name
+	}
+	return names
+}
+
+// LoadEnv applies the ARCA_* environment variables found by lookup.
+func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
+	for _, e := range envVars {
+		if v, ok := lookup(e.name); ok && v != "" {
+			if err := e.set(c, v); err != nil {
+				return fmt.Errorf("config: %s: %w", e.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Validate checks the configuration, including the rule that plain HTTP is
+// only served on a loopback address.
+func (c *Config) Validate() error {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("config: listen %q: %w", c.Listen, err)
+	}
+	if c.TLS.Enabled() && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		return errors.New("config: tls needs both cert_file and key_file")
+	}
+	if !c.TLS.Enabled() && !IsLoopback(host) {
+		return fmt.Errorf("config: refusing plain HTTP on %q: without TLS Arca listens only on a loopback address (configure tls.cert_file and tls.key_file)", c.Listen)
+	}
+	if c.Storage.Type != "bolt" {
+		return fmt.Errorf("config: unsupported storage type %q (supported: bolt)", c.Storage.Type)
+	}
+	if c.Storage.Path == "" || c.Audit.Path == "" {
+		return errors.New("config: storage.path and audit.path are required")
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log_level %q must be debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// IsLoopback reports whether host (a listen host) is a loopback address.
+// An empty host means every interface and is not loopback.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

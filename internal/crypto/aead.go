@@ -1,0 +1,128 @@
+package crypto
+
+import (
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/arcakms/arca/internal/secret"
+)
+
+// ErrDecrypt means authentication failed: the ciphertext was altered, or the
+// associated data or context differ from those used to encrypt. It carries no
+// further detail on purpose.
+var ErrDecrypt = errors.New("message authentication failed")
+
+// ErrWrongKey means the ciphertext names another key or version than the one
+// used to open it.
+var ErrWrongKey = errors.New("ciphertext was made by another key version")
+
+// Binding is what a ciphertext is bound to besides its header: raw associated
+// data and an encryption context. Both must be presented again to decrypt.
+type Binding struct {
+	// AssociatedData is arbitrary caller bytes.
+	AssociatedData []byte
+	// Context is an order-independent map of strings.
+	Context map[string]string
+}
+
+// VersionKey is one key version ready for use: its identity and a cached AEAD.
+// It is safe for concurrent use.
+type VersionKey struct {
+	keyID     [16]byte
+	version   uint32
+	algorithm Algorithm
+	aead      cipher.AEAD
+}
+
+// NewVersionKey builds the AEAD for one key version. The material is only read
+// during the call; the caller keeps ownership and should wipe it.
+func NewVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *secret.Bytes) (*VersionKey, error) {
+	spec, ok := algorithms[alg]
+	if !ok {
+		return nil, fmt.Errorf("unsupported algorithm %q", alg)
+	}
+	if material.Len() != spec.keySize {
+		return nil, fmt.Errorf("%s key material must be %d bytes", alg, spec.keySize)
+	}
+	if version == 0 {
+		return nil, errors.New("key version must be at least 1")
+	}
+	aead, err := spec.newAEAD(material.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", alg, err)
+	}
+	return &VersionKey{keyID: keyID, version: version, algorithm: alg, aead: aead}, nil
+}
+
+// GenerateMaterial returns fresh key material for alg from crypto/rand.
+func GenerateMaterial(alg Algorithm) (*secret.Bytes, error) {
+	spec, ok := algorithms[alg]
+	if !ok {
+		return nil, fmt.Errorf("unsupported algorithm %q", alg)
+	}
+	return secret.Random(spec.keySize)
+}
+
+// Version returns the key version number.
+func (k *VersionKey) Version() uint32 { return k.version }
+
+// Seal encrypts plaintext under a fresh random nonce and returns the
+// ciphertext. The header and the binding are authenticated.
+func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("read nonce: %w", err)
+	}
+	c := &Ciphertext{KeyID: k.keyID, KeyVersion: k.version, Algorithm: k.algorithm, Nonce: nonce}
+	c.Sealed = k.aead.Seal(nil, nonce, plaintext, additionalData(c.header(), b))
+	return c, nil
+}
+
+// Open authenticates and decrypts c. It returns ErrWrongKey if c names another
+// key version and ErrDecrypt if authentication fails.
+func (k *VersionKey) Open(c *Ciphertext, b Binding) ([]byte, error) {
+	if c.KeyID != k.keyID || c.KeyVersion != k.version || c.Algorithm != k.algorithm {
+		return nil, ErrWrongKey
+	}
+	if len(c.Nonce) != k.aead.NonceSize() {
+		return nil, ErrDecrypt
+	}
+	pt, err := k.aead.Open(nil, c.Nonce, c.Sealed, additionalData(c.header(), b))
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	return pt, nil
+}
+
+// additionalData is the AEAD associated data: the ciphertext header, then the
+// length-prefixed associated data, then the context entries sorted by key,
+// each length-prefixed. Lengths are 4-byte big-endian.
+func additionalData(header []byte, b Binding) []byte {
+	n := len(header) + 8 + len(b.AssociatedData)
+	for k, v := range b.Context {
+		n += 8 + len(k) + len(v)
+	}
+	ad := make([]byte, 0, n)
+	ad = append(ad, header...)
+	ad = appendBytes(ad, b.AssociatedData)
+	ad = binary.BigEndian.AppendUint32(ad, uint32(len(b.Context)))
+	keys := make([]string, 0, len(b.Context))
+	for k := range b.Context {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		ad = appendBytes(ad, []byte(k))
+		ad = appendBytes(ad, []byte(b.Context[k]))
+	}
+	return ad
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
+	return append(dst, b...)
+}

@@ -1,0 +1,117 @@
+package kms
+
+import (
+	"context"
+
+	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/storage"
+)
+
+// Operation names, as they appear in audit records.
+const (
+	OpHealth         = "sys.health"
+	OpSealStatus     = "sys.seal_status"
+	OpInit           = "sys.init"
+	OpUnseal         = "sys.unseal"
+	OpSeal           = "sys.seal"
+	OpKeyCreate      = "key.create"
+	OpKeyGet         = "key.get"
+	OpKeyList        = "key.list"
+	OpKeyRotate      = "key.rotate"
+	OpKeyVersions    = "key.versions"
+	OpEncrypt        = "key.encrypt"
+	OpDecrypt        = "key.decrypt"
+	OpRewrap         = "key.rewrap"
+	OpDataKey        = "key.generate_data_key"
+	OpRandom         = "random"
+	OpBatchEncrypt   = "batch.encrypt"
+	OpBatchDecrypt   = "batch.decrypt"
+	OpBatchRewrap    = "batch.rewrap"
+	OpAuthenticate   = "authenticate"
+	OpUnknownRoute   = "unknown"
+	OpInvalidRequest = "invalid_request"
+)
+
+// target is what an operation acted on, for the audit record.
+type target struct {
+	keyID      string
+	keyVersion uint32
+	batchSize  int
+	// audited is set once the success record was written inside a storage
+	// transaction (see update), so finish does not write a second one.
+	audited bool
+}
+
+// finish writes the audit record of an operation and returns the error the
+// caller must see: err itself, or CodeAuditUnavailable if the record could not
+// be made durable, in which case the operation's result must be withheld.
+func (s *Service) finish(ctx context.Context, op string, t *target, err error) error {
+	if t != nil && t.audited {
+		return err
+	}
+	req := RequestFrom(ctx)
+	rec := &audit.Record{
+		Time:      s.now().UTC(),
+		RequestID: req.ID,
+		Interface: req.Interface,
+		Source:    req.Source,
+		Operation: op,
+		Outcome:   audit.OutcomeAllowed,
+	}
+	if req.Identity != nil {
+		rec.Identity, rec.AuthMethod = req.Identity.ID, req.Identity.Method
+	}
+	if !req.Received.IsZero() {
+		rec.LatencyMicros = s.now().Sub(req.Received).Microseconds()
+	}
+	if t != nil {
+		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
+	}
+	if err != nil {
+		code := CodeOf(err)
+		rec.ErrorCode = string(code)
+		rec.Outcome = audit.OutcomeFailed
+		if code == CodeUnauthorized || code == CodeForbidden {
+			rec.Outcome = audit.OutcomeDenied
+		}
+		if code == CodeInternal || code == CodeRecordTampered {
+			s.log.Error("operation failed", "request_id", req.ID, "operation", op, "error", err)
+		}
+	}
+	if werr := s.audit.Write(ctx, rec); werr != nil {
+		s.log.Error("audit write failed; withholding result", "request_id", req.ID, "operation", op, "error", werr)
+		return &Error{Code: CodeAuditUnavailable, Message: "the audit log is unavailable; the request was not completed", Err: werr}
+	}
+	return err
+}
+
+// Reject audits a request that an adapter refused before it reached an
+// operation (unknown route, malformed body, failed authentication) and
+// returns the error to send, which becomes CodeAuditUnavailable if the
+// refusal itself could not be audited.
+func (s *Service) Reject(ctx context.Context, op string, err error) error {
+	return s.finish(ctx, op, nil, err)
+}
+
+// update runs fn in a storage transaction and, if fn succeeds, writes the
+// operation's success record before the transaction commits. A change that
+// cannot be audited is therefore rolled back, never made. If the commit
+// itself fails after the record was written, the deferred finish records the
+// failure as well: the log may over-report an attempt, never under-report a
+// change.
+func (s *Service) update(ctx context.Context, op string, t *target, fn func(tx storage.Tx) error) error {
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := s.finish(ctx, op, t, nil); err != nil {
+			return err
+		}
+		t.audited = true
+		return nil
+	})
+	if err != nil {
+		t.audited = false
+	}
+	return err
+}

@@ -1,0 +1,139 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/storage"
+)
+
+// cachedKey is an immutable snapshot of a key's metadata plus the lazily
+// built AEADs of its versions. Versions never change once written, so the
+// versions map is shared between snapshots of the same key.
+type cachedKey struct {
+	rec      *keyRecord
+	versions *sync.Map // uint32 → *crypto.VersionKey
+}
+
+// keyCache keeps recently used keys in memory so the encrypt and decrypt
+// paths need no storage read. It is bounded: when full, an arbitrary entry
+// is evicted (Go map iteration order), which keeps memory flat however many
+// keys exist.
+type keyCache struct {
+	mu    sync.RWMutex
+	max   int
+	byID  map[string]*cachedKey
+	names map[string]string // name → id
+}
+
+func newKeyCache(max int) *keyCache {
+	return &keyCache{max: max, byID: map[string]*cachedKey{}, names: map[string]string{}}
+}
+
+// lookup finds a key by id or name.
+func (c *keyCache) lookup(ref string) *cachedKey {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if ck, ok := c.byID[ref]; ok {
+		return ck
+	}
+	if id, ok := c.names[ref]; ok {
+		return c.byID[id]
+	}
+	return nil
+}
+
+// add stores a snapshot of rec, keeping the versions already built, unless
+// the cache holds a newer snapshot of the same key.
+func (c *keyCache) add(rec *keyRecord) *cachedKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, ok := c.byID[rec.ID]
+	if ok && old.rec.PrimaryVersion > rec.PrimaryVersion {
+		return old
+	}
+	ck := &cachedKey{rec: rec, versions: new(sync.Map)}
+	if ok {
+		ck.versions = old.versions
+	} else if len(c.byID) >= c.max {
+		for id, victim := range c.byID {
+			delete(c.names, victim.rec.Name)
+			delete(c.byID, id)
+			break
+		}
+	}
+	c.byID[rec.ID] = ck
+	c.names[rec.Name] = rec.ID
+	return ck
+}
+
+func (c *keyCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.byID)
+	clear(c.names)
+}
+
+// version returns the ready-to-use key version v of ck, unsealing its
+// material from storage on first use.
+func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, v uint32) (*crypto.VersionKey, error) {
+	if vk, ok := ck.versions.Load(v); ok {
+		return vk.(*crypto.VersionKey), nil
+	}
+	if v == 0 || v > ck.rec.PrimaryVersion {
+		// A version above the cached primary may come from a newer
+		// rotation; reload the key before deciding.
+		if fresh, err := s.reload(ctx, kr, ck.rec.ID); err == nil && v >= 1 && v <= fresh.rec.PrimaryVersion {
+			ck = fresh
+		} else {
+			return nil, Errorf(CodeKeyVersionNotFound, "key %q has no version %d", ck.rec.Name, v)
+		}
+	}
+	k := versionKey(ck.rec.ID, v)
+	var vr versionRecord
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		_, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, Errorf(CodeKeyVersionNotFound, "key %q has no version %d", ck.rec.Name, v)
+	}
+	if err != nil {
+		return nil, storageError("load key version", err)
+	}
+	if vr.KeyID != ck.rec.ID || vr.Version != v || vr.Algorithm != ck.rec.Algorithm {
+		return nil, errTampered(nsKeyVersions, k)
+	}
+	material, err := kr.Open(vr.Material, materialAAD(vr.KeyID, vr.Version, vr.Purpose))
+	if err != nil {
+		return nil, errTampered(nsKeyVersions, k)
+	}
+	defer material.Wipe()
+	id, err := parseKeyID(vr.KeyID)
+	if err != nil {
+		return nil, errTampered(nsKeyVersions, k)
+	}
+	vk, err := crypto.NewVersionKey(id, v, vr.Algorithm, material)
+	if err != nil {
+		return nil, errTampered(nsKeyVersions, k)
+	}
+	actual, _ := ck.versions.LoadOrStore(v, vk)
+	return actual.(*crypto.VersionKey), nil
+}
+
+// reload re-reads a key from storage and refreshes the cache.
+func (s *Service) reload(ctx context.Context, kr *seal.Keyring, id string) (*cachedKey, error) {
+	var rec *keyRecord
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		rec, _, err = loadKey(tx, kr, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.keys.add(rec), nil
+}

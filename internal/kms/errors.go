@@ -1,0 +1,101 @@
+package kms
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code. Adapters map codes to their
+// protocol's error shapes (HTTP status, KMIP result reason, ...).
+type Code string
+
+// Error codes. They are part of the API: never rename one.
+const (
+	CodeInvalidArgument     Code = "invalid_argument"
+	CodeInvalidCiphertext   Code = "invalid_ciphertext"
+	CodeDecryptionFailed    Code = "decryption_failed"
+	CodeWrongKey            Code = "wrong_key"
+	CodeInvalidShare        Code = "invalid_share"
+	CodeBatchTooLarge       Code = "batch_too_large"
+	CodeUnauthorized        Code = "unauthorized"
+	CodeForbidden           Code = "forbidden"
+	CodeKeyNotFound         Code = "key_not_found"
+	CodeKeyVersionNotFound  Code = "key_version_not_found"
+	CodeKeyExists           Code = "key_exists"
+	CodeAlreadyInitialized  Code = "already_initialized"
+	CodeRecordTampered      Code = "record_tampered"
+	CodeInternal            Code = "internal"
+	CodeSealed              Code = "sealed"
+	CodeNotInitialized      Code = "not_initialized"
+	CodeAuditUnavailable    Code = "audit_unavailable"
+	CodeConflict            Code = "conflict"
+	CodeUnavailable         Code = "unavailable"
+	CodeInvalidJSON         Code = "invalid_json"
+	CodeUnknownField        Code = "unknown_field"
+	CodeInvalidBase64       Code = "invalid_base64"
+	CodeNotFound            Code = "not_found"
+	CodeMethodNotAllowed    Code = "method_not_allowed"
+	CodePayloadTooLarge     Code = "payload_too_large"
+	CodeUnsupportedMedia    Code = "unsupported_media_type"
+	CodeRateLimited         Code = "rate_limited"
+	CodeRequestTimeout      Code = "request_timeout"
+	CodeServiceShuttingDown Code = "shutting_down"
+)
+
+// Error is a failure with a stable code and a message that is safe to show to
+// the caller: it never contains secrets or echoes secret input. Err, when
+// set, is the underlying cause for the server log only.
+type Error struct {
+	Code    Code
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// internal wraps an unexpected error. Its cause is logged, never shown.
+func internal(op string, err error) *Error {
+	return &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// CodeOf returns the code of err: the Code of an *Error in its chain, or
+// CodeInternal for any other non-nil error, or "" for nil.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// AsError converts err to an *Error; errors without one become CodeInternal
+// with a generic message.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: CodeInternal, Message: "internal error", Err: err}
+}
+
+var (
+	errSealed         = Errorf(CodeSealed, "the server is sealed")
+	errNotInitialized = Errorf(CodeNotInitialized, "the server is not initialised")
+	errUnauthorized   = Errorf(CodeUnauthorized, "missing or invalid token")
+)

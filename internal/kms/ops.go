@@ -1,0 +1,283 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/secret"
+)
+
+// Limits on operation inputs.
+const (
+	// MaxPlaintextSize bounds the plaintext of one encrypt call. Arca is for
+	// keys and small secrets; bulk data is encrypted with a data key.
+	MaxPlaintextSize = 64 << 10
+	// MaxAssociatedDataSize bounds associated data.
+	MaxAssociatedDataSize = 8 << 10
+	// MaxContextEntries bounds the encryption context.
+	MaxContextEntries = 64
+	// MaxContextSize bounds the total bytes of the encryption context.
+	MaxContextSize = 8 << 10
+	// MaxRandomBytes bounds one random call.
+	MaxRandomBytes = 1024
+	// MaxBatchItems bounds the items of a batch call.
+	MaxBatchItems = 1000
+)
+
+// EncryptRequest asks to encrypt Plaintext under the primary version of Key.
+type EncryptRequest struct {
+	Key       string
+	Plaintext []byte
+	Binding   crypto.Binding
+}
+
+// DecryptRequest asks to decrypt Ciphertext (text form). Key is optional; if
+// set, the ciphertext must belong to that key.
+type DecryptRequest struct {
+	Key        string
+	Ciphertext string
+	Binding    crypto.Binding
+}
+
+// CiphertextResult is the result of encrypt and rewrap.
+type CiphertextResult struct {
+	KeyID      string
+	KeyVersion uint32
+	Ciphertext string
+}
+
+// PlaintextResult is the result of decrypt. Plaintext is the caller's to
+// wipe once it has been sent.
+type PlaintextResult struct {
+	KeyID      string
+	KeyVersion uint32
+	Plaintext  *secret.Bytes
+}
+
+// DataKeyRequest asks for a fresh data key wrapped under Key.
+type DataKeyRequest struct {
+	Key              string
+	Bits             int
+	WithoutPlaintext bool
+	Binding          crypto.Binding
+}
+
+// DataKeyResult holds the wrapped data key and, unless WithoutPlaintext,
+// the data key itself (the caller wipes it once sent).
+type DataKeyResult struct {
+	CiphertextResult
+	Plaintext *secret.Bytes
+}
+
+func validateBinding(b crypto.Binding) error {
+	if len(b.AssociatedData) > MaxAssociatedDataSize {
+		return Errorf(CodeInvalidArgument, "associated_data must be at most %d bytes", MaxAssociatedDataSize)
+	}
+	if len(b.Context) > MaxContextEntries {
+		return Errorf(CodeInvalidArgument, "context must have at most %d entries", MaxContextEntries)
+	}
+	n := 0
+	for k, v := range b.Context {
+		n += len(k) + len(v)
+		if k == "" {
+			return Errorf(CodeInvalidArgument, "context keys must not be empty")
+		}
+	}
+	if n > MaxContextSize {
+		return Errorf(CodeInvalidArgument, "context must be at most %d bytes", MaxContextSize)
+	}
+	return nil
+}
+
+func parseKeyID(s string) ([16]byte, error) {
+	u, err := uuid.Parse(s)
+	return u, err
+}
+
+// encrypt seals plaintext under the primary version of key.
+func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, plaintext []byte, b crypto.Binding, t *target) (*CiphertextResult, error) {
+	if len(plaintext) > MaxPlaintextSize {
+		return nil, Errorf(CodeInvalidArgument, "plaintext must be at most %d bytes", MaxPlaintextSize)
+	}
+	if err := validateBinding(b); err != nil {
+		return nil, err
+	}
+	ck, err := s.resolve(ctx, kr, key)
+	if err != nil {
+		return nil, err
+	}
+	t.keyID = ck.rec.ID
+	vk, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
+	if err != nil {
+		return nil, err
+	}
+	t.keyVersion = vk.Version()
+	c, err := vk.Seal(plaintext, b)
+	if err != nil {
+		return nil, internal("encrypt", err)
+	}
+	return &CiphertextResult{KeyID: ck.rec.ID, KeyVersion: vk.Version(), Ciphertext: c.String()}, nil
+}
+
+// decrypt opens a ciphertext; if key is set the ciphertext must be that key's.
+func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, key, ciphertext string, b crypto.Binding, t *target) (*cachedKey, *PlaintextResult, error) {
+	if err := validateBinding(b); err != nil {
+		return nil, nil, err
+	}
+	c, err := crypto.Parse(ciphertext)
+	if err != nil {
+		return nil, nil, &Error{Code: CodeInvalidCiphertext, Message: err.Error()}
+	}
+	keyID := uuid.UUID(c.KeyID).String()
+	t.keyID, t.keyVersion = keyID, c.KeyVersion
+	var ck *cachedKey
+	if key != "" {
+		if ck, err = s.resolve(ctx, kr, key); err != nil {
+			return nil, nil, err
+		}
+		if ck.rec.ID != keyID {
+			t.keyID, t.keyVersion = ck.rec.ID, 0
+			return nil, nil, Errorf(CodeWrongKey, "the ciphertext was not made with key %q", ck.rec.Name)
+		}
+	} else if ck, err = s.resolve(ctx, kr, keyID); err != nil {
+		return nil, nil, err
+	}
+	vk, err := s.version(ctx, kr, ck, c.KeyVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	pt, err := vk.Open(c, b)
+	if errors.Is(err, crypto.ErrWrongKey) {
+		return nil, nil, Errorf(CodeWrongKey, "the ciphertext does not match key %q", ck.rec.Name)
+	}
+	if err != nil {
+		return nil, nil, Errorf(CodeDecryptionFailed, "decryption failed: the ciphertext was altered or the associated data or context differ")
+	}
+	return ck, &PlaintextResult{KeyID: keyID, KeyVersion: c.KeyVersion, Plaintext: secret.New(pt)}, nil
+}
+
+// Encrypt encrypts plaintext under the primary version of a key.
+func (s *Service) Encrypt(ctx context.Context, req EncryptRequest) (res *CiphertextResult, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpEncrypt, t, err); err != nil {
+			res = nil
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.encrypt(ctx, kr, req.Key, req.Plaintext, req.Binding, t)
+}
+
+// Decrypt decrypts a ciphertext; the key and version come from the
+// ciphertext itself.
+func (s *Service) Decrypt(ctx context.Context, req DecryptRequest) (res *PlaintextResult, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpDecrypt, t, err); err != nil && res != nil {
+			res.Plaintext.Wipe()
+			res = nil
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, res, err = s.decrypt(ctx, kr, req.Key, req.Ciphertext, req.Binding, t)
+	return res, err
+}
+
+// rewrap decrypts and re-encrypts under the primary version of the same key.
+// The plaintext never leaves this function and is wiped.
+func (s *Service) rewrap(ctx context.Context, kr *seal.Keyring, req DecryptRequest, t *target) (*CiphertextResult, error) {
+	if req.Key == "" {
+		return nil, Errorf(CodeInvalidArgument, "key is required")
+	}
+	ck, pt, err := s.decrypt(ctx, kr, req.Key, req.Ciphertext, req.Binding, t)
+	if err != nil {
+		return nil, err
+	}
+	defer pt.Plaintext.Wipe()
+	return s.encrypt(ctx, kr, ck.rec.ID, pt.Plaintext.Reveal(), req.Binding, t)
+}
+
+// Rewrap re-encrypts a ciphertext under the key's current primary version
+// without returning the plaintext.
+func (s *Service) Rewrap(ctx context.Context, req DecryptRequest) (res *CiphertextResult, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpRewrap, t, err); err != nil {
+			res = nil
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.rewrap(ctx, kr, req, t)
+}
+
+// GenerateDataKey returns a fresh random data key (AES-128 or AES-256
+// sized) and the same key encrypted under the primary version of Key.
+func (s *Service) GenerateDataKey(ctx context.Context, req DataKeyRequest) (res *DataKeyResult, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpDataKey, t, err); err != nil && res != nil {
+			res.Plaintext.Wipe()
+			res = nil
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bits := req.Bits
+	if bits == 0 {
+		bits = 256
+	}
+	if bits != 128 && bits != 256 {
+		return nil, Errorf(CodeInvalidArgument, "bits must be 128 or 256")
+	}
+	dek, err := secret.Random(bits / 8)
+	if err != nil {
+		return nil, internal("generate data key", err)
+	}
+	ct, err := s.encrypt(ctx, kr, req.Key, dek.Reveal(), req.Binding, t)
+	if err != nil {
+		dek.Wipe()
+		return nil, err
+	}
+	res = &DataKeyResult{CiphertextResult: *ct, Plaintext: dek}
+	if req.WithoutPlaintext {
+		dek.Wipe()
+		res.Plaintext = nil
+	}
+	return res, nil
+}
+
+// Random returns n bytes from crypto/rand.
+func (s *Service) Random(ctx context.Context, n int) (b []byte, err error) {
+	defer func() {
+		if err = s.finish(ctx, OpRandom, nil, err); err != nil {
+			b = nil
+		}
+	}()
+	if _, _, err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if n < 1 || n > MaxRandomBytes {
+		return nil, Errorf(CodeInvalidArgument, "bytes must be between 1 and %d", MaxRandomBytes)
+	}
+	b = make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, internal("random", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,49 @@
+package kms
+
+import (
+	"context"
+	"time"
+)
+
+// Identity is an authenticated caller.
+type Identity struct {
+	// ID is a stable, non-secret identifier (a token accessor); audit
+	// records name it.
+	ID string
+	// Name is a human-readable name.
+	Name string
+	// Method is how the identity authenticated, e.g. "token".
+	Method string
+	// Root marks the initial root token, which may do everything.
+	Root bool
+}
+
+// Request describes one incoming request for authorisation and audit. The
+// adapter creates it when the request arrives and attaches it to the context.
+type Request struct {
+	// ID is unique per request and returned to the caller.
+	ID string
+	// Interface names the adapter, e.g. "rest".
+	Interface string
+	// Source is the client's network address.
+	Source string
+	// Received is when the request arrived.
+	Received time.Time
+	// Identity is set once the caller has authenticated.
+	Identity *Identity
+}
+
+type requestKey struct{}
+
+// WithRequest attaches r to ctx.
+func WithRequest(ctx context.Context, r *Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom returns the Request attached to ctx, or an empty one.
+func RequestFrom(ctx context.Context) *Request {
+	if r, ok := ctx.Value(requestKey{}).(*Request); ok {
+		return r
+	}
+	return &Request{}
+}

@@ -1,0 +1,123 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/storage"
+)
+
+// Options configures a Service.
+type Options struct {
+	// Store is the storage backend. Required.
+	Store storage.Store
+	// Audit receives one record per request. Required: a service without an
+	// audit log does not run.
+	Audit audit.Log
+	// Logger receives operational logs (never secrets). Defaults to slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; tests inject a fake one. Defaults to time.Now.
+	Now func() time.Time
+	// Version is the server version recorded in key provenance.
+	Version string
+	// MaxCachedKeys bounds the in-memory key cache (default 100000).
+	MaxCachedKeys int
+}
+
+// Service implements every Arca operation. It is safe for concurrent use.
+type Service struct {
+	store         storage.Store
+	audit         audit.Log
+	log           *slog.Logger
+	now           func() time.Time
+	serverVersion string
+
+	sealConfig atomic.Pointer[seal.Config]
+	keyring    atomic.Pointer[seal.Keyring]
+	unsealer   seal.Unsealer
+
+	keys   *keyCache
+	tokens *tokenCache
+}
+
+// New creates a Service over an opened store. It loads the seal
+// configuration, if any; the service always starts sealed.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Audit == nil {
+		return nil, errors.New("kms: store and audit log are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxCachedKeys <= 0 {
+		opts.MaxCachedKeys = 100_000
+	}
+	s := &Service{
+		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
+		keys: newKeyCache(opts.MaxCachedKeys), tokens: newTokenCache(),
+	}
+	cfg, err := s.loadSealConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		s.sealConfig.Store(cfg)
+	}
+	return s, nil
+}
+
+// unsealed returns the keyring, or the error that explains why there is none.
+func (s *Service) unsealed() (*seal.Keyring, error) {
+	if kr := s.keyring.Load(); kr != nil {
+		return kr, nil
+	}
+	if s.sealConfig.Load() == nil {
+		return nil, errNotInitialized
+	}
+	return nil, errSealed
+}
+
+// identity returns the authenticated caller, or errUnauthorized: a request
+// that reached an operation without an identity is refused (fail closed).
+func identity(ctx context.Context) (*Identity, error) {
+	id := RequestFrom(ctx).Identity
+	if id == nil {
+		return nil, errUnauthorized
+	}
+	return id, nil
+}
+
+// begin is the common prologue of an operation on keys: the server must be
+// unsealed and the caller authenticated. Authorisation is checked here too,
+// once, for every interface.
+func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
+	kr, err := s.unsealed()
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !id.Root {
+		return nil, nil, Errorf(CodeForbidden, "identity %q may not perform this operation", id.ID)
+	}
+	return kr, id, nil
+}
+
+// Ping reports whether storage is reachable.
+func (s *Service) Ping(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}

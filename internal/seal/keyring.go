@@ -1,0 +1,123 @@
+package seal
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/arcakms/arca/internal/secret"
+)
+
+// ErrTampered means a sealed blob or a MAC'd record failed its integrity check.
+// The data must not be used.
+var ErrTampered = errors.New("integrity check failed")
+
+// blobVersion is the first byte of every blob sealed by a Keyring.
+const blobVersion byte = 1
+
+// MACSize is the length of a record MAC.
+const MACSize = sha256.Size
+
+// Keyring is the unsealed keyring key, ready for use. It encrypts key material
+// at rest (AES-256-GCM) and authenticates metadata records (HMAC-SHA256 under
+// a key derived from the keyring key with HKDF). A Keyring is safe for
+// concurrent use; Wipe it when sealing.
+type Keyring struct {
+	generation uint32
+	aead       cipher.AEAD
+	macKey     *secret.Bytes
+}
+
+// newKeyring builds a Keyring from raw keyring key material. It does not keep
+// key: the caller wipes it.
+func newKeyring(generation uint32, key *secret.Bytes) (*Keyring, error) {
+	if key.Len() != 32 {
+		return nil, errors.New("keyring key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(key.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("keyring cipher: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("keyring cipher: %w", err)
+	}
+	mk, err := hkdf.Key(sha256.New, key.Reveal(), nil, "arca/v1/keyring/record-mac", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive record MAC key: %w", err)
+	}
+	return &Keyring{generation: generation, aead: aead, macKey: secret.New(mk)}, nil
+}
+
+// Generation identifies the keyring key; it is written into every sealed blob
+// so that a later keyring rotation can tell old blobs from new ones.
+func (k *Keyring) Generation() uint32 { return k.generation }
+
+// Seal encrypts plaintext, binding it to aad (which the caller must present
+// again to Open). Blob layout: version byte, 4-byte keyring generation,
+// 12-byte nonce, AES-GCM output. The version and generation are authenticated.
+func (k *Keyring) Seal(plaintext, aad []byte) ([]byte, error) {
+	blob := make([]byte, 5, 5+12+len(plaintext)+16)
+	blob[0] = blobVersion
+	binary.BigEndian.PutUint32(blob[1:5], k.generation)
+	nonce := make([]byte, 12)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("read nonce: %w", err)
+	}
+	blob = append(blob, nonce...)
+	return k.aead.Seal(blob, nonce, plaintext, blobAAD(blob[:5], aad)), nil
+}
+
+// Open decrypts a blob made by Seal with the same aad. Any mismatch or
+// alteration is ErrTampered.
+func (k *Keyring) Open(blob, aad []byte) (*secret.Bytes, error) {
+	if len(blob) < 5+12+16 || blob[0] != blobVersion {
+		return nil, fmt.Errorf("sealed blob: %w", ErrTampered)
+	}
+	if gen := binary.BigEndian.Uint32(blob[1:5]); gen != k.generation {
+		return nil, fmt.Errorf("sealed blob of keyring generation %d, have %d: %w", gen, k.generation, ErrTampered)
+	}
+	pt, err := k.aead.Open(nil, blob[5:17], blob[17:], blobAAD(blob[:5], aad))
+	if err != nil {
+		return nil, fmt.Errorf("sealed blob: %w", ErrTampered)
+	}
+	return secret.New(pt), nil
+}
+
+func blobAAD(prefix, aad []byte) []byte {
+	return append(append([]byte("arca/v1/keyring/blob\x00"), prefix...), aad...)
+}
+
+// MAC returns HMAC-SHA256 over the length-prefixed parts, under the record MAC
+// key. Length prefixes make the encoding unambiguous.
+func (k *Keyring) MAC(parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, k.macKey.Reveal())
+	var n [4]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		m.Write(n[:])
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// VerifyMAC reports in constant time whether mac is the MAC of parts.
+func (k *Keyring) VerifyMAC(mac []byte, parts ...[]byte) bool {
+	return hmac.Equal(mac, k.MAC(parts...))
+}
+
+// Wipe erases the keyring's own copies of key material. (The AES key schedule
+// inside crypto/aes cannot be reached; it is released to the garbage collector.)
+func (k *Keyring) Wipe() {
+	if k == nil {
+		return
+	}
+	k.macKey.Wipe()
+	k.aead = nil
+}

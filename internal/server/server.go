@@ -1,0 +1,184 @@
+// Package server assembles a running Arca server from its configuration:
+// storage, audit log, service, REST handler and listener. It owns their
+// lifetimes and shuts them down in order.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/arcakms/arca/internal/api/rest"
+	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/config"
+	"github.com/arcakms/arca/internal/kms"
+	"github.com/arcakms/arca/internal/storage/bolt"
+	"github.com/arcakms/arca/internal/version"
+)
+
+// Options are the runtime choices that are not part of the configuration.
+type Options struct {
+	// Dev auto-initialises and unseals a throwaway server (see StartDev).
+	Dev bool
+	// DevRootToken, if set in dev mode, becomes the root token.
+	DevRootToken string
+	// Logger receives operational logs.
+	Logger *slog.Logger
+}
+
+// Server is a running Arca server.
+type Server struct {
+	cfg       config.Config
+	log       *slog.Logger
+	store     *bolt.Store
+	audit     *audit.FileLog
+	svc       *kms.Service
+	http      *http.Server
+	ln        net.Listener
+	scheme    string
+	rootToken string
+	devDir    string
+	served    chan error
+}
+
+// Start opens storage and the audit log, builds the service and starts
+// serving. In dev mode the storage and audit files live in a new temporary
+// directory that Shutdown removes.
+func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{log: opts.Logger, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if opts.Dev {
+		host, _, err := net.SplitHostPort(cfg.Listen)
+		if err != nil || !config.IsLoopback(host) {
+			return nil, fmt.Errorf("server: dev mode listens only on a loopback address, not %q", cfg.Listen)
+		}
+		if s.devDir, err = os.MkdirTemp("", "arca-dev-"); err != nil {
+			return nil, fmt.Errorf("server: dev data directory: %w", err)
+		}
+		cfg.Storage.Path = filepath.Join(s.devDir, "arca.db")
+		cfg.Audit.Path = filepath.Join(s.devDir, "audit.log")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s.cfg = cfg
+	if s.store, err = bolt.Open(cfg.Storage.Path, bolt.Options{}); err != nil {
+		return nil, fmt.Errorf("server: open storage: %w", err)
+	}
+	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync}); err != nil {
+		return nil, fmt.Errorf("server: open audit log: %w", err)
+	}
+	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.audit, Logger: s.log, Version: version.Version}); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if opts.Dev {
+		if s.rootToken, err = s.svc.InitDev(ctx, opts.DevRootToken); err != nil {
+			return nil, fmt.Errorf("server: dev init: %w", err)
+		}
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	go func() { s.served <- s.http.Serve(s.ln) }()
+	s.log.Info("arca listening", "addr", s.URL(), "storage", cfg.Storage.Path, "audit", cfg.Audit.Path, "version", version.Version)
+	return s, nil
+}
+
+func (s *Server) listen() error {
+	handler := rest.New(s.svc, rest.Options{Logger: s.log})
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	s.scheme = "http"
+	if s.cfg.TLS.Enabled() {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("server: load TLS certificate: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, s.http.TLSConfig)
+		s.scheme = "https"
+	}
+	s.ln = ln
+	return nil
+}
+
+// URL is the base URL clients use, e.g. http://127.0.0.1:8200.
+func (s *Server) URL() string { return s.scheme + "://" + s.ln.Addr().String() }
+
+// RootToken is the dev server's root token ("" outside dev mode).
+func (s *Server) RootToken() string { return s.rootToken }
+
+// Service returns the service, for in-process tests and tools.
+func (s *Server) Service() *kms.Service { return s.svc }
+
+// StoragePath is the bbolt file in use.
+func (s *Server) StoragePath() string { return s.cfg.Storage.Path }
+
+// AuditPath is the audit log file in use.
+func (s *Server) AuditPath() string { return s.cfg.Audit.Path }
+
+// Done receives the serve loop's error if serving stops on
+// its own (not after Shutdown).
+func (s *Server) Done() <-chan error { return s.served }
+
+// Shutdown stops accepting requests, waits for in-flight ones (bounded by
+// ctx), seals the service, and closes the audit log and storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
+		}
+	}
+	errs = append(errs, s.closeAll())
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeAll() error {
+	var errs []error
+	if s.svc != nil {
+		s.svc.Close()
+	}
+	if s.audit != nil {
+		if err := s.audit.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("server: close audit log: %w", err))
+		}
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("server: close storage: %w", err))
+		}
+	}
+	if s.devDir != "" {
+		if err := os.RemoveAll(s.devDir); err != nil {
+			errs = append(errs, fmt.Errorf("server: remove dev data: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
