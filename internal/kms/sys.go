@@ -167,29 +167,43 @@ func validTokenShape(t string) bool {
 }
 
 // Unseal submits one share. Once the threshold is reached and the shares
-// reconstruct the root key the server is unsealed. Submitting a share to an
-// unsealed server is a no-op.
-func (s *Service) Unseal(ctx context.Context, share string) (st SealStatus, err error) {
-	defer func() { err = s.finish(ctx, OpUnseal, nil, err) }()
-	cfg := s.sealConfig.Load()
-	if cfg == nil {
-		return s.Status(), errNotInitialized
+// reconstruct the root key the server is unsealed, but only if that can be
+// audited: an unseal whose record cannot be written leaves the server
+// sealed. Submitting a share to an unsealed server is a no-op.
+func (s *Service) Unseal(ctx context.Context, share string) (SealStatus, error) {
+	kr, err := s.addShare(share)
+	if err != nil || kr == nil {
+		return s.Status(), s.finish(ctx, OpUnseal, nil, err)
 	}
-	if s.keyring.Load() != nil {
-		return s.Status(), nil
+	if err := s.finish(ctx, OpUnseal, nil, nil); err != nil {
+		kr.Wipe()
+		return s.Status(), err
 	}
-	var sh shamir.Share
-	if err := sh.UnmarshalText([]byte(strings.TrimSpace(share))); err != nil {
-		return s.Status(), Errorf(CodeInvalidShare, "the share is malformed")
-	}
-	kr, err := s.unsealer.Add(*cfg, sh)
-	if err != nil {
-		return s.Status(), &Error{Code: CodeInvalidShare, Message: "the shares do not unseal this server; submitted shares were discarded", Err: err}
-	}
-	if kr != nil && !s.keyring.CompareAndSwap(nil, kr) {
+	if !s.keyring.CompareAndSwap(nil, kr) {
 		kr.Wipe()
 	}
 	return s.Status(), nil
+}
+
+// addShare parses one share and hands it to the unsealer. It returns the
+// keyring once the threshold is reached.
+func (s *Service) addShare(share string) (*seal.Keyring, error) {
+	cfg := s.sealConfig.Load()
+	if cfg == nil {
+		return nil, errNotInitialized
+	}
+	if s.keyring.Load() != nil {
+		return nil, nil
+	}
+	var sh shamir.Share
+	if err := sh.UnmarshalText([]byte(strings.TrimSpace(share))); err != nil {
+		return nil, Errorf(CodeInvalidShare, "the share is malformed")
+	}
+	kr, err := s.unsealer.Add(*cfg, sh)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalidShare, Message: "the shares do not unseal this server; submitted shares were discarded", Err: err}
+	}
+	return kr, nil
 }
 
 // ResetUnseal discards the shares submitted so far.
@@ -199,7 +213,9 @@ func (s *Service) ResetUnseal(ctx context.Context) (SealStatus, error) {
 }
 
 // Seal wipes the keyring, every cached key and token from memory. The
-// caller must be authenticated.
+// caller must be authenticated. Sealing is the emergency brake: it happens
+// even if its audit record cannot be written (the caller then gets
+// CodeAuditUnavailable, and the server is sealed).
 func (s *Service) Seal(ctx context.Context) (st SealStatus, err error) {
 	defer func() { err = s.finish(ctx, OpSeal, nil, err) }()
 	if _, _, err := s.begin(ctx); err != nil {

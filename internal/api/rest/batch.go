@@ -24,11 +24,11 @@ type batchRequest[T any] struct {
 
 // batchItemResult is one item's outcome: either its result fields or error.
 type batchItemResult struct {
-	KeyID      string       `json:"key_id,omitempty"`
-	KeyVersion uint32       `json:"key_version,omitempty"`
-	Ciphertext string       `json:"ciphertext,omitempty"`
-	Plaintext  []byte       `json:"plaintext,omitempty"`
-	Error      *errorDetail `json:"error,omitempty"`
+	KeyID      string       `json:"key_id,omitzero"`
+	KeyVersion uint32       `json:"key_version,omitzero"`
+	Ciphertext string       `json:"ciphertext,omitzero"`
+	Plaintext  []byte       `json:"plaintext,omitzero"` // non-nil on decrypt success, even if empty
+	Error      *errorDetail `json:"error,omitzero"`
 }
 
 type batchResponse struct {
@@ -54,7 +54,11 @@ func batchResultsOf(results []kms.BatchResult) *batchResponse {
 		case r.Ciphertext != nil:
 			out.Results[i] = batchItemResult{KeyID: r.Ciphertext.KeyID, KeyVersion: r.Ciphertext.KeyVersion, Ciphertext: r.Ciphertext.Ciphertext}
 		case r.Plaintext != nil:
-			out.Results[i] = batchItemResult{KeyID: r.Plaintext.KeyID, KeyVersion: r.Plaintext.KeyVersion, Plaintext: r.Plaintext.Plaintext.Reveal()}
+			pt := r.Plaintext.Plaintext.Reveal()
+			if pt == nil {
+				pt = []byte{}
+			}
+			out.Results[i] = batchItemResult{KeyID: r.Plaintext.KeyID, KeyVersion: r.Plaintext.KeyVersion, Plaintext: pt}
 		}
 	}
 	return out
@@ -67,6 +71,9 @@ func (h *Handler) batchEncrypt(ctx context.Context, r *http.Request) (int, any, 
 	}
 	items := make([]kms.EncryptRequest, len(req.Items))
 	for i, it := range req.Items {
+		if it.Plaintext == nil {
+			return 0, nil, reject(kms.CodeInvalidArgument, "items[%d]: plaintext is required", i)
+		}
 		items[i] = kms.EncryptRequest{Key: it.Key, Plaintext: it.Plaintext, Binding: it.kms()}
 	}
 	res, err := h.svc.BatchEncrypt(ctx, items)
@@ -83,6 +90,9 @@ func (h *Handler) batchDecryptItems(r *http.Request) ([]kms.DecryptRequest, erro
 	}
 	items := make([]kms.DecryptRequest, len(req.Items))
 	for i, it := range req.Items {
+		if it.Ciphertext == "" {
+			return nil, reject(kms.CodeInvalidArgument, "items[%d]: ciphertext is required", i)
+		}
 		items[i] = kms.DecryptRequest{Key: it.Key, Ciphertext: it.Ciphertext, Binding: it.kms()}
 	}
 	return items, nil

@@ -96,6 +96,10 @@ func (h *Handler) dispatch(routes []route) http.Handler {
 			}
 			req.Identity = id
 		}
+		if r.Method != http.MethodGet && r.URL.RawQuery != "" {
+			h.writeError(w, req, h.svc.Reject(ctx, rt.op, kms.Errorf(kms.CodeInvalidArgument, "this endpoint takes no query parameters")))
+			return
+		}
 		status, resp, err := rt.handle(ctx, r)
 		if err != nil {
 			if isRequestError(err) {

@@ -107,6 +107,9 @@ func (h *Handler) listKeys(ctx context.Context, r *http.Request) (int, any, erro
 		if req.Labels == nil {
 			req.Labels = map[string]string{}
 		}
+		if _, dup := req.Labels[k]; dup {
+			return 0, nil, reject(kms.CodeInvalidArgument, "label filter %q given more than once", truncate(k, 64))
+		}
 		req.Labels[k] = v
 	}
 	if err := q.done(); err != nil {
