@@ -19,8 +19,16 @@ build:
 ## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests (incl. fuzz seed corpora)
 test: deps fmt-check vet staticcheck unit
 
+# Debian packages the tests use (curl drives the README's curl quick start).
+APT_PACKAGES := curl
+
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26+ is required (https://go.dev/dl)"; exit 1; }
+	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y $$missing; \
+	    else echo "missing:$$missing (install them, or run as root on Debian)"; exit 1; fi; \
+	  fi
 	$(GO) mod download
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 

@@ -61,7 +61,7 @@ stdin, byte for byte (at most 48 KiB).`,
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -70,10 +70,6 @@ stdin, byte for byte (at most 48 KiB).`,
 				return err
 			}
 			pt, err := src.read(cmd, "the plaintext")
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
 			if err != nil {
 				return err
 			}
@@ -114,7 +110,7 @@ wrong_key); without it the server finds the key from the ciphertext.
 		Args:         usageArgs(cobra.MaximumNArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -132,10 +128,6 @@ wrong_key); without it the server finds the key from the ciphertext.
 			var key string
 			if len(args) == 1 {
 				key = args[0]
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
 			}
 			res, err := c.Decrypt(cmd.Context(), key, client.DecryptRequest{Ciphertext: ct, AssociatedData: aad, Context: bctx})
 			if err != nil {
@@ -190,7 +182,7 @@ given to encrypt.`,
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -199,10 +191,6 @@ given to encrypt.`,
 				return err
 			}
 			ct, err := readCiphertext(cmd, &src)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
 			if err != nil {
 				return err
 			}
@@ -239,7 +227,7 @@ and then forget). Recover the data key later with "arca decrypt".`,
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -247,10 +235,6 @@ and then forget). Recover the data key later with "arca decrypt".`,
 				return usageErrorf(cmd, "--bits must be 128 or 256")
 			}
 			aad, bctx, err := b.values(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
 			if err != nil {
 				return err
 			}

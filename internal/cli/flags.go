@@ -157,3 +157,17 @@ func parsePairs(cmd *cobra.Command, flag string, vals []string) (map[string]stri
 	}
 	return m, nil
 }
+
+// connect resolves the global settings of cmd and builds the SDK client
+// from them: the common prologue of every command that talks to a server.
+func connect(cmd *cobra.Command) (*globalFlags, *client.Client, error) {
+	g, err := loadGlobalFlags(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, c, nil
+}

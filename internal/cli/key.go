@@ -42,16 +42,12 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
 			req.Name = args[0]
 			if req.Labels, err = parsePairs(cmd, "label", labels); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
 				return err
 			}
 			k, err := c.CreateKey(cmd.Context(), req)
@@ -85,7 +81,7 @@ func newKeyListCommand() *cobra.Command {
 		Args:         usageArgs(cobra.NoArgs),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -94,10 +90,6 @@ func newKeyListCommand() *cobra.Command {
 			}
 			opts := client.ListKeysOptions{Limit: limit, PageToken: pageToken}
 			if opts.Labels, err = parsePairs(cmd, "label", labels); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
 				return err
 			}
 			var res *client.ListKeysResponse
@@ -139,11 +131,7 @@ func newKeyShowCommand() *cobra.Command {
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -166,11 +154,7 @@ the new version with "arca rewrap").`,
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -190,11 +174,7 @@ func newKeyVersionsCommand() *cobra.Command {
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}

@@ -46,11 +46,7 @@ copy. Hand each share to a different custodian.`,
 		Args:         usageArgs(cobra.NoArgs),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := loadGlobalFlags(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -98,7 +94,7 @@ With --reset, discard the shares submitted so far.`,
 		Args:         usageArgs(cobra.MaximumNArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -110,10 +106,6 @@ With --reset, discard the shares submitted so far.`,
 				if share, err = readShare(cmd, args); err != nil {
 					return err
 				}
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
 			}
 			var st *client.SealStatus
 			if reset {
@@ -170,11 +162,7 @@ operation until it is unsealed again with the threshold of shares.`,
 		Args:         usageArgs(cobra.NoArgs),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := loadGlobalFlags(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -199,11 +187,7 @@ not initialised). Scripts can test "arca operator status" like
 		Args:         usageArgs(cobra.NoArgs),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := loadGlobalFlags(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}

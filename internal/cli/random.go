@@ -23,7 +23,7 @@ encoded as base64 (default) or hex.`,
 		Args:         usageArgs(cobra.MaximumNArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadGlobalFlags(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
@@ -41,10 +41,6 @@ encoded as base64 (default) or hex.`,
 				encode = hex.EncodeToString
 			default:
 				return usageErrorf(cmd, "invalid --format %q: use base64 or hex", format)
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
 			}
 			b, err := c.Random(cmd.Context(), n)
 			if err != nil {
