@@ -114,6 +114,9 @@ func TestBatchItemsSucceedAndFailIndependently(t *testing.T) {
 	if item(1)["error"].(map[string]any)["code"] != "key_not_found" || item(0)["ciphertext"] == nil || item(2)["ciphertext"] == nil {
 		t.Fatalf("batch encrypt: %s", enc.raw)
 	}
+	if len(item(1)) != 1 {
+		t.Fatalf("a failed item must hold only its error: %v", item(1))
+	}
 	dec := n.must(200, "POST", "/v1/batch/decrypt", map[string]any{"items": []map[string]any{
 		{"ciphertext": item(0)["ciphertext"]},
 		{"ciphertext": item(2)["ciphertext"]},
