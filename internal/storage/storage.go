@@ -11,15 +11,22 @@
 //
 //   - View and Update run a function inside a read-only or read-write
 //     transaction; Update commits only if the function returns nil.
-//   - Every item carries a revision that changes on each write, so callers can
-//     make optimistic, compare-and-swap updates to a record.
-//   - List returns items of a namespace in ascending key order, one page at a
-//     time, so large keyspaces never have to be loaded at once.
+//   - Every item carries a revision that grows on each write, so callers can
+//     make optimistic, compare-and-swap updates to a record. Revisions never
+//     repeat within a namespace, even across Delete and Create, so a stale
+//     revision can never match a re-created record.
+//   - List returns items of a namespace in ascending byte-wise key order, one
+//     page at a time, so large keyspaces never have to be loaded at once.
+//   - Keys are non-empty, valid UTF-8 without NUL bytes, and at most MaxKeyLen
+//     bytes, so that every backend (including SQL text columns) can store them;
+//     other keys are refused with ErrInvalidKey.
 package storage
 
 import (
 	"context"
 	"errors"
+	"strings"
+	"unicode/utf8"
 )
 
 // Namespace groups related records, like a table. Names are short lowercase
@@ -39,7 +46,20 @@ var (
 	ErrReadOnly = errors.New("storage: write in read-only transaction")
 	// ErrClosed means the store has been closed.
 	ErrClosed = errors.New("storage: closed")
+	// ErrInvalidKey means a key is empty, too long, not valid UTF-8 or holds a NUL byte.
+	ErrInvalidKey = errors.New("storage: invalid key")
+	// ErrCorrupt means a backend found a stored record it cannot decode.
+	ErrCorrupt = errors.New("storage: corrupt record")
 )
+
+// MaxKeyLen is the longest key a backend must accept, in bytes.
+const MaxKeyLen = 1024
+
+// ValidKey reports whether key satisfies the key rules of the contract.
+// Backends call it before every operation that takes a key.
+func ValidKey(key string) bool {
+	return key != "" && len(key) <= MaxKeyLen && utf8.ValidString(key) && !strings.ContainsRune(key, 0)
+}
 
 // Item is one stored record.
 type Item struct {
@@ -48,8 +68,9 @@ type Item struct {
 	// Value is the opaque stored bytes. Callers must not modify it; backends
 	// return a copy that stays valid after the transaction ends.
 	Value []byte
-	// Revision is a positive number that changes on every write of the key.
-	// It starts at 1 when a key is created.
+	// Revision is a positive number that increases on every write of the
+	// key. It is unique within the namespace: a key that is deleted and
+	// created again gets a revision greater than any it had before.
 	Revision uint64
 }
 
@@ -80,12 +101,16 @@ const (
 )
 
 // Tx is a transaction. A Tx must only be used inside the function passed to
-// View or Update, and only from the goroutine running it.
+// View or Update, and only from the goroutine running it. Backends copy the
+// values they are given and the values they return. Once an operation of an
+// Update transaction fails, the caller must return an error from fn (the
+// transaction is rolled back); SQL backends cannot continue a failed
+// transaction.
 type Tx interface {
 	// Get returns the item stored under key, or ErrNotFound.
 	Get(ns Namespace, key string) (Item, error)
 	// Create stores value under key only if the key does not exist yet and
-	// returns the new revision (1); otherwise it returns ErrExists.
+	// returns the new revision; otherwise it returns ErrExists.
 	Create(ns Namespace, key string, value []byte) (uint64, error)
 	// Put stores value under key unconditionally and returns the new revision.
 	Put(ns Namespace, key string, value []byte) (uint64, error)
@@ -104,11 +129,14 @@ type Store interface {
 	// View runs fn in a read-only transaction. Writes inside it fail with ErrReadOnly.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction, committing it if fn returns
-	// nil and rolling it back otherwise. The error from fn is returned as is.
+	// nil and rolling it back otherwise (also if fn panics). The error from
+	// fn is returned as is. A cancelled context stops Update before fn runs,
+	// never between fn and the commit.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Ping reports whether the backend is reachable and usable.
 	Ping(ctx context.Context) error
-	// Close releases the backend. Later calls fail with ErrClosed.
+	// Close releases the backend. Later View, Update and Ping calls fail
+	// with ErrClosed; a second Close returns nil.
 	Close() error
 }
 

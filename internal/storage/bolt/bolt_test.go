@@ -2,7 +2,6 @@ package bolt_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -70,7 +69,10 @@ func TestDataSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = openAt(t, path, bolt.Options{})
+	s, err = bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = s.Update(ctx, func(tx storage.Tx) error {
 		it, err := tx.Get("keys", "k1")
 		if err != nil {
@@ -85,6 +87,29 @@ func TestDataSurvivesReopen(t *testing.T) {
 		rev, err := tx.CompareAndSwap("keys", "k1", []byte("three"), 2)
 		if err != nil || rev != 3 {
 			t.Errorf("CAS after reopen = %d, %v; want revision 3", rev, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The namespace's revision counter survives a reopen too, so a key
+	// deleted and created again does not reuse a revision.
+	s = openAt(t, path, bolt.Options{})
+	err = s.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.Delete("keys", "k1"); err != nil {
+			return err
+		}
+		rev, err := tx.Create("keys", "k1", []byte("four"))
+		if err != nil || rev != 4 {
+			t.Errorf("re-Create after reopen = %d, %v; want revision 4", rev, err)
+		}
+		if rev, err = tx.Create("tokens", "t2", nil); err != nil || rev != 2 {
+			t.Errorf("Create in tokens after reopen = %d, %v; want revision 2", rev, err)
 		}
 		return nil
 	})
@@ -171,76 +196,6 @@ func TestOpenFailsWhileLocked(t *testing.T) {
 	openAt(t, path, bolt.Options{Timeout: 100 * time.Millisecond}) // the lock is released
 }
 
-func TestCloseTwice(t *testing.T) {
-	s := openTemp(t, bolt.Options{NoSync: true})
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// The cleanup from openTemp closes it a second time and checks for nil.
-}
-
-func TestPanicInUpdateRollsBackAndReleasesTheWriter(t *testing.T) {
-	s := openTemp(t, bolt.Options{NoSync: true})
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Fatal("panic did not propagate")
-			}
-		}()
-		_ = s.Update(t.Context(), func(tx storage.Tx) error {
-			if _, err := tx.Put("ns", "k", []byte("v")); err != nil {
-				return err
-			}
-			panic("boom")
-		})
-	}()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Update(ctx, func(tx storage.Tx) error {
-			_, err := tx.Get("ns", "k")
-			if !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("write from the panicking Update persisted: %v", err)
-			}
-			return nil
-		})
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-ctx.Done():
-		t.Fatal("Update blocked: the panicking Update kept the writer lock")
-	}
-}
-
-func TestWritesCopyTheCallersValue(t *testing.T) {
-	s := openTemp(t, bolt.Options{NoSync: true})
-	buf := []byte("original")
-	err := s.Update(t.Context(), func(tx storage.Tx) error {
-		if _, err := tx.Put("ns", "k", buf); err != nil {
-			return err
-		}
-		copy(buf, "CHANGED!") // a caller reusing its buffer before commit
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.View(t.Context(), func(tx storage.Tx) error {
-		it, err := tx.Get("ns", "k")
-		if err == nil && string(it.Value) != "original" {
-			t.Errorf("stored value = %q, want original", it.Value)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestTxUsedAfterItsTransactionFails(t *testing.T) {
 	s := openTemp(t, bolt.Options{NoSync: true})
 	var kept storage.Tx
@@ -270,7 +225,8 @@ func TestEmptyNamespaceIsRejected(t *testing.T) {
 }
 
 // TestOnDiskLayout pins the layout documented in the package comment: one
-// bucket per namespace, values prefixed with an 8-byte big-endian revision.
+// bucket per namespace, values prefixed with an 8-byte big-endian revision
+// taken from the bucket's sequence, which Delete leaves alone.
 func TestOnDiskLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "arca.db")
 	s, err := bolt.Open(path, bolt.Options{NoSync: true})
@@ -283,7 +239,10 @@ func TestOnDiskLayout(t *testing.T) {
 				return err
 			}
 		}
-		return nil
+		if _, err := tx.Create("keys", "gone", []byte("x")); err != nil {
+			return err
+		}
+		return tx.Delete("keys", "gone")
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -306,11 +265,18 @@ func TestOnDiskLayout(t *testing.T) {
 		if len(buckets) != 1 || buckets[0] != "keys" {
 			t.Errorf("buckets = %q, want [keys]", buckets)
 		}
-		raw := tx.Bucket([]byte("keys")).Get([]byte("k"))
+		b := tx.Bucket([]byte("keys"))
+		raw := b.Get([]byte("k"))
 		want := binary.BigEndian.AppendUint64(nil, 3)
 		want = append(want, "third"...)
 		if !bytes.Equal(raw, want) {
 			t.Errorf("stored bytes = %q, want %q", raw, want)
+		}
+		if seq := b.Sequence(); seq != 4 {
+			t.Errorf("bucket sequence = %d, want 4", seq)
+		}
+		if n := b.Stats().KeyN; n != 1 {
+			t.Errorf("bucket holds %d keys, want 1", n)
 		}
 		return nil
 	})
@@ -345,22 +311,62 @@ func TestCorruptRecordIsReported(t *testing.T) {
 	s := openAt(t, path, bolt.Options{NoSync: true})
 	err = s.Update(t.Context(), func(tx storage.Tx) error {
 		for _, key := range []string{"short", "zero"} {
-			if _, err := tx.Get("keys", key); !errors.Is(err, bolt.ErrCorrupt) {
+			if _, err := tx.Get("keys", key); !errors.Is(err, storage.ErrCorrupt) {
 				t.Errorf("Get(%s) = %v, want ErrCorrupt", key, err)
 			}
-			if _, err := tx.Put("keys", key, nil); !errors.Is(err, bolt.ErrCorrupt) {
+			if _, err := tx.Put("keys", key, nil); !errors.Is(err, storage.ErrCorrupt) {
 				t.Errorf("Put(%s) = %v, want ErrCorrupt", key, err)
 			}
-			if _, err := tx.CompareAndSwap("keys", key, nil, 1); !errors.Is(err, bolt.ErrCorrupt) {
+			if _, err := tx.CompareAndSwap("keys", key, nil, 1); !errors.Is(err, storage.ErrCorrupt) {
 				t.Errorf("CompareAndSwap(%s) = %v, want ErrCorrupt", key, err)
 			}
 		}
-		if _, err := tx.List("keys", storage.ListOptions{}); !errors.Is(err, bolt.ErrCorrupt) {
+		if _, err := tx.List("keys", storage.ListOptions{}); !errors.Is(err, storage.ErrCorrupt) {
 			t.Errorf("List = %v, want ErrCorrupt", err)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestErrorsDoNotNameTheKey: keys can be token hashes, so errors about a
+// record name the operation and namespace but never the key.
+func TestErrorsDoNotNameTheKey(t *testing.T) {
+	s := openTemp(t, bolt.Options{NoSync: true})
+	const secret = "tok-5f2b9c0e7d"
+	if err := s.Update(t.Context(), func(tx storage.Tx) error {
+		_, err := tx.Create("tokens", secret, []byte("v"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	_ = s.View(t.Context(), func(tx storage.Tx) error {
+		_, err := tx.Get("tokens", secret+"x")
+		errs = append(errs, err)
+		_, err = tx.Get("tokens", secret+"\x00")
+		errs = append(errs, err)
+		_, err = tx.Put("tokens", secret, nil)
+		errs = append(errs, err)
+		_, err = tx.List("tokens", storage.ListOptions{Prefix: secret + "\xff"})
+		errs = append(errs, err)
+		return nil
+	})
+	for _, fn := range []func(storage.Tx) error{
+		func(tx storage.Tx) error { _, err := tx.Create("tokens", secret, nil); return err },
+		func(tx storage.Tx) error { _, err := tx.CompareAndSwap("tokens", secret, nil, 99); return err },
+		func(tx storage.Tx) error { return tx.Delete("tokens", secret+"x") },
+	} {
+		errs = append(errs, s.Update(t.Context(), fn))
+	}
+	for _, err := range errs {
+		if err == nil {
+			t.Fatal("an operation expected to fail succeeded")
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error names the key: %v", err)
+		}
 	}
 }

@@ -12,18 +12,26 @@
 // reading a namespace that has no bucket behaves as an empty namespace, and
 // buckets are never removed.
 //
-// Inside a bucket the bbolt key is the record key's bytes, which must be 1 to
-// 32768 bytes long (bbolt's limits), and the bbolt value is
+// Inside a bucket the bbolt key is the record key's bytes (a valid storage
+// key: 1 to storage.MaxKeyLen bytes of UTF-8 without NUL, well within bbolt's
+// 32768-byte limit), and the bbolt value is
 //
 //	offset 0, 8 bytes:  revision, uint64 big-endian
 //	offset 8, the rest: the record value, possibly empty
 //
-// The revision is 1 when a key is created and grows by one on every Put or
-// CompareAndSwap of it. Deleting a key removes its entry, so a key created
-// again starts over at revision 1. A stored value shorter than 8 bytes, or
-// with revision 0, is reported as corrupt rather than used. Values are not
-// compressed or encoded further, so a record's bytes appear verbatim in the
-// file; everything secret has been sealed before it reaches storage.
+// Revisions come from the bucket's sequence, bbolt's per-bucket counter kept
+// in the bucket header (Bucket.NextSequence): every Create, Put and
+// CompareAndSwap advances it by one and stores the record at the new value.
+// So revisions grow across all keys of a namespace, a bucket's sequence is
+// the highest revision it ever handed out, and because buckets are never
+// removed a deleted key created again gets a revision greater than any it
+// had, and no revision repeats. Deleting a key removes its entry and leaves
+// the sequence alone.
+//
+// A stored value shorter than 8 bytes, or with revision 0, is reported as
+// storage.ErrCorrupt rather than used. Values are not compressed or encoded
+// further, so a record's bytes appear verbatim in the file; everything secret
+// has been sealed before it reaches storage.
 //
 // # Transactions
 //

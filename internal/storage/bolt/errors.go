@@ -10,7 +10,9 @@ import (
 	"github.com/arcakms/arca/internal/storage"
 )
 
-// Errors specific to this backend, in addition to the storage sentinels.
+// Errors specific to Open, in addition to the storage sentinels. A stored
+// record this package cannot decode (too short for its revision header, or
+// revision 0) is reported as storage.ErrCorrupt.
 var (
 	// ErrLocked means Open could not take the database file's exclusive lock
 	// within Options.Timeout, almost always because another process (a
@@ -19,9 +21,6 @@ var (
 	// ErrNotDatabase means the file at the path exists but is not a bbolt
 	// database, or its header pages are damaged.
 	ErrNotDatabase = errors.New("bolt: file is not a valid bbolt database")
-	// ErrCorrupt means a stored record is too short to hold its revision
-	// header or has revision 0, so it was not written by this package.
-	ErrCorrupt = errors.New("bolt: corrupt record")
 )
 
 // openError explains why bbolt.Open failed.

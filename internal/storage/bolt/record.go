@@ -3,6 +3,8 @@ package bolt
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/arcakms/arca/internal/storage"
 )
 
 // revSize is the length of the revision header in front of every stored value.
@@ -34,11 +36,11 @@ func decodeRecord(raw []byte) (uint64, []byte, error) {
 // revision reads only the revision header of a stored value.
 func revision(raw []byte) (uint64, error) {
 	if len(raw) < revSize {
-		return 0, fmt.Errorf("%w: %d bytes, shorter than the revision header", ErrCorrupt, len(raw))
+		return 0, fmt.Errorf("%w: %d bytes, shorter than the revision header", storage.ErrCorrupt, len(raw))
 	}
 	rev := binary.BigEndian.Uint64(raw)
 	if rev == 0 {
-		return 0, fmt.Errorf("%w: revision 0", ErrCorrupt)
+		return 0, fmt.Errorf("%w: revision 0", storage.ErrCorrupt)
 	}
 	return rev, nil
 }

@@ -23,7 +23,7 @@ var _ storage.Tx = (*tx)(nil)
 
 // Get returns the record stored under key, or storage.ErrNotFound.
 func (t *tx) Get(ns storage.Namespace, key string) (storage.Item, error) {
-	if err := t.check("get", ns, false); err != nil {
+	if err := t.checkKey("get", ns, key, false); err != nil {
 		return storage.Item{}, err
 	}
 	b := t.btx.Bucket([]byte(ns))
@@ -41,10 +41,10 @@ func (t *tx) Get(ns storage.Namespace, key string) (storage.Item, error) {
 	return storage.Item{Key: key, Value: value, Revision: rev}, nil
 }
 
-// Create stores value under a new key at revision 1, or fails with
-// storage.ErrExists.
+// Create stores value under a new key at the namespace's next revision, or
+// fails with storage.ErrExists.
 func (t *tx) Create(ns storage.Namespace, key string, value []byte) (uint64, error) {
-	b, err := t.writeBucket("create", ns)
+	b, err := t.writeBucket("create", ns, key)
 	if err != nil {
 		return 0, err
 	}
@@ -52,31 +52,29 @@ func (t *tx) Create(ns storage.Namespace, key string, value []byte) (uint64, err
 	if b.Get(k) != nil {
 		return 0, fmt.Errorf("bolt: create %s: %w", ns, storage.ErrExists)
 	}
-	return put("create", ns, b, k, 1, value)
+	return put("create", ns, b, k, value)
 }
 
-// Put stores value under key, creating it at revision 1 or moving it to the
-// next revision.
+// Put stores value under key at the namespace's next revision, whether or
+// not the key exists.
 func (t *tx) Put(ns storage.Namespace, key string, value []byte) (uint64, error) {
-	b, err := t.writeBucket("put", ns)
+	b, err := t.writeBucket("put", ns, key)
 	if err != nil {
 		return 0, err
 	}
 	k := []byte(key)
-	rev := uint64(1)
 	if raw := b.Get(k); raw != nil {
-		cur, err := revision(raw)
-		if err != nil {
+		// Refuse to overwrite a record this package did not write.
+		if _, err := revision(raw); err != nil {
 			return 0, fmt.Errorf("bolt: put %s: %w", ns, err)
 		}
-		rev = cur + 1
 	}
-	return put("put", ns, b, k, rev, value)
+	return put("put", ns, b, k, value)
 }
 
 // CompareAndSwap stores value under an existing key whose revision is rev.
 func (t *tx) CompareAndSwap(ns storage.Namespace, key string, value []byte, rev uint64) (uint64, error) {
-	if err := t.check("compare-and-swap", ns, true); err != nil {
+	if err := t.checkKey("compare-and-swap", ns, key, true); err != nil {
 		return 0, err
 	}
 	b := t.btx.Bucket([]byte(ns))
@@ -95,12 +93,12 @@ func (t *tx) CompareAndSwap(ns storage.Namespace, key string, value []byte, rev 
 	if cur != rev {
 		return 0, fmt.Errorf("bolt: compare-and-swap %s: have revision %d, want %d: %w", ns, cur, rev, storage.ErrConflict)
 	}
-	return put("compare-and-swap", ns, b, k, cur+1, value)
+	return put("compare-and-swap", ns, b, k, value)
 }
 
 // Delete removes key, or fails with storage.ErrNotFound.
 func (t *tx) Delete(ns storage.Namespace, key string) error {
-	if err := t.check("delete", ns, true); err != nil {
+	if err := t.checkKey("delete", ns, key, true); err != nil {
 		return err
 	}
 	b := t.btx.Bucket([]byte(ns))
@@ -117,10 +115,15 @@ func (t *tx) Delete(ns storage.Namespace, key string) error {
 	return nil
 }
 
-// List returns one page of ns in byte-wise ascending key order.
+// List returns one page of ns in byte-wise ascending key order. A non-empty
+// Prefix or After must satisfy the key rules, as every key it could match or
+// follow does.
 func (t *tx) List(ns storage.Namespace, opts storage.ListOptions) (storage.Page, error) {
 	if err := t.check("list", ns, false); err != nil {
 		return storage.Page{}, err
+	}
+	if (opts.Prefix != "" && !storage.ValidKey(opts.Prefix)) || (opts.After != "" && !storage.ValidKey(opts.After)) {
+		return storage.Page{}, fmt.Errorf("bolt: list %s: prefix or after: %w", ns, storage.ErrInvalidKey)
 	}
 	limit := storage.ClampLimit(opts.Limit)
 	b := t.btx.Bucket([]byte(ns))
@@ -171,9 +174,23 @@ func (t *tx) check(op string, ns storage.Namespace, write bool) error {
 	return nil
 }
 
-// writeBucket returns ns's bucket for writing, creating it on first use.
-func (t *tx) writeBucket(op string, ns storage.Namespace) (*bbolt.Bucket, error) {
-	if err := t.check(op, ns, true); err != nil {
+// checkKey is check for an operation on one key, which must also satisfy
+// the contract's key rules. The error never includes the key itself: keys
+// can be token hashes.
+func (t *tx) checkKey(op string, ns storage.Namespace, key string, write bool) error {
+	if err := t.check(op, ns, write); err != nil {
+		return err
+	}
+	if !storage.ValidKey(key) {
+		return fmt.Errorf("bolt: %s %s: %d-byte key: %w", op, ns, len(key), storage.ErrInvalidKey)
+	}
+	return nil
+}
+
+// writeBucket checks a write of key and returns ns's bucket for it,
+// creating the bucket on first use.
+func (t *tx) writeBucket(op string, ns storage.Namespace, key string) (*bbolt.Bucket, error) {
+	if err := t.checkKey(op, ns, key, true); err != nil {
 		return nil, err
 	}
 	b, err := t.btx.CreateBucketIfNotExists([]byte(ns))
@@ -183,10 +200,23 @@ func (t *tx) writeBucket(op string, ns storage.Namespace) (*bbolt.Bucket, error)
 	return b, nil
 }
 
-// put writes value under k at revision rev and returns rev.
-func put(op string, ns storage.Namespace, b *bbolt.Bucket, k []byte, rev uint64, value []byte) (uint64, error) {
+// put writes value under k at the bucket's next revision and returns it.
+func put(op string, ns storage.Namespace, b *bbolt.Bucket, k []byte, value []byte) (uint64, error) {
+	rev, err := nextRevision(b)
+	if err != nil {
+		return 0, mapError(op+" "+string(ns), err)
+	}
 	if err := b.Put(k, encodeRecord(rev, value)); err != nil {
 		return 0, mapError(op+" "+string(ns), err)
 	}
 	return rev, nil
+}
+
+// nextRevision advances the bucket's sequence and returns it. The sequence
+// is stored with the bucket and buckets are never removed, so a revision is
+// never handed out twice in a namespace, also not across Delete and Create;
+// a rolled-back transaction rolls the sequence back too, but none of its
+// revisions were ever seen outside it.
+func nextRevision(b *bbolt.Bucket) (uint64, error) {
+	return b.NextSequence()
 }

@@ -98,7 +98,7 @@ func testCancelledContext(t *testing.T, s storage.Store) {
 }
 
 // testClosed: after Close, View, Update and Ping fail with ErrClosed without
-// running fn.
+// running fn, and a second Close returns nil.
 func testClosed(t *testing.T, s storage.Store) {
 	put(t, s, nsA, "k", []byte("v"))
 	if err := s.Close(); err != nil {
@@ -111,5 +111,8 @@ func testClosed(t *testing.T, s storage.Store) {
 	wantErr(t, "Ping after Close", s.Ping(t.Context()), storage.ErrClosed)
 	if ran {
 		t.Fatalf("fn ran on a closed store")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

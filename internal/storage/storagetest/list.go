@@ -63,13 +63,14 @@ func wantKeys(t *testing.T, what string, got, want []string) {
 }
 
 // testListOrder: List returns items in byte-wise ascending key order (so
-// upper case before lower case, and "a/10" before "a/2"), each with its value
-// and revision; an empty namespace lists nothing.
+// upper case before lower case, "a/10" before "a/2", "z" before "é", and
+// U+FF01 before U+1F600, which UTF-16 and locale collations order the other
+// way), each with its value and revision; an empty namespace lists nothing.
 func testListOrder(t *testing.T, s storage.Store) {
 	if page := list(t, s, nsFresh, storage.ListOptions{}); len(page.Items) != 0 || page.Next != "" {
 		t.Fatalf("List of an unwritten namespace = %q next %q, want nothing", keysOf(page), page.Next)
 	}
-	keys := []string{"b", "a", "B", "A", "a/2", "a/10", "a/1", "aa", "a-", "_", "~", "0", "9", "é", "\xff", "\x01"}
+	keys := []string{"b", "a", "B", "A", "a/2", "a/10", "a/1", "aa", "a-", "_", "~", "0", "9", "é", "e", "z", "Z", "\uff01", "😀", "\x01"}
 	putAll(t, s, nsA, keys)
 	put(t, s, nsA, "a", []byte("v:a")) // a second revision for one key
 

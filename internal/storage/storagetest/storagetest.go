@@ -2,9 +2,10 @@
 //
 // A backend's tests call Run with a function that opens an empty store; Run
 // then checks, through the storage package's API only, every behaviour the
-// contract promises: revisions and compare-and-swap, namespaces, ordered and
-// paginated listing, read-only and rolled-back transactions, copied values,
-// context cancellation and Close. A backend that passes can be swapped for
+// contract promises: revisions that never repeat and compare-and-swap, the
+// key rules, namespaces, byte-wise ordered and paginated listing, read-only
+// transactions and ones rolled back on error or panic, copied values, context
+// cancellation and Close. A backend that passes can be swapped for
 // another without the service layer noticing.
 package storagetest
 
@@ -43,8 +44,11 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Put", testPut},
 		{"CompareAndSwap", testCompareAndSwap},
 		{"Delete", testDelete},
+		{"RevisionsNeverRepeat", testRevisionsNeverRepeat},
 		{"NamespacesAreIsolated", testNamespaces},
-		{"ArbitraryBytesRoundTrip", testArbitraryBytes},
+		{"ValuesRoundTrip", testValuesRoundTrip},
+		{"InvalidKeysAreRefused", testInvalidKeys},
+		{"KeysAtTheLimits", testKeysAtTheLimits},
 		{"ListOrder", testListOrder},
 		{"ListPrefixAndAfter", testListPrefixAndAfter},
 		{"ListPaging", testListPaging},
@@ -52,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ViewIsReadOnly", testViewIsReadOnly},
 		{"UpdateReadsItsOwnWrites", testReadYourWrites},
 		{"UpdateRollsBackOnError", testRollback},
+		{"UpdateRollsBackOnPanic", testRollbackOnPanic},
 		{"ViewReturnsFnError", testViewError},
 		{"ValuesAreCopies", testValuesAreCopies},
 		{"ConcurrentCompareAndSwap", testConcurrentCAS},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -106,16 +107,131 @@ func testRollback(t *testing.T, s storage.Store) {
 	wantErr(t, "Update returning a wrapped ErrConflict", err, storage.ErrConflict)
 }
 
+// testRollbackOnPanic: when fn panics, the panic reaches Update's caller,
+// none of fn's writes persist, and the store stays usable: the next Update
+// is not blocked by a transaction the panic left open.
+func testRollbackOnPanic(t *testing.T, s storage.Store) {
+	rev := put(t, s, nsA, "keep", []byte("old"))
+	put(t, s, nsA, "victim", []byte("v"))
+	var recovered any
+	func() {
+		defer func() { recovered = recover() }()
+		_ = s.Update(t.Context(), func(tx storage.Tx) error {
+			if _, err := tx.Put(nsA, "keep", []byte("new")); err != nil {
+				return err
+			}
+			if _, err := tx.Create(nsA, "created", []byte("x")); err != nil {
+				return err
+			}
+			if _, err := tx.Create(nsFresh, "k", []byte("x")); err != nil {
+				return err
+			}
+			if err := tx.Delete(nsA, "victim"); err != nil {
+				return err
+			}
+			panic(errBoom)
+		})
+	}()
+	if recovered != errBoom {
+		t.Fatalf("Update with a panicking fn: recovered %v, want the panic value %v", recovered, errBoom)
+	}
+
+	// A transaction the panic left open would block this Update, and then
+	// also the cleanup that closes the store, so an ordinary test failure
+	// would hang until the test binary's timeout: crash it with an
+	// explanation instead (a panic outside the test's goroutine does not
+	// wait for cleanups).
+	alarm := time.AfterFunc(10*time.Second, func() {
+		panic("storagetest: UpdateRollsBackOnPanic: Update still blocked after 10s; the panicking Update's transaction was not rolled back")
+	})
+	err := s.Update(t.Context(), func(tx storage.Tx) error {
+		_, err := tx.Put(nsA, "after", []byte("v"))
+		return err
+	})
+	alarm.Stop()
+	if err != nil {
+		t.Fatalf("Update after the panic: %v", err)
+	}
+
+	if it := mustGet(t, s, nsA, "keep"); string(it.Value) != "old" || it.Revision != rev {
+		t.Fatalf("Put from the panicking Update persisted: %q rev %d", it.Value, it.Revision)
+	}
+	wantMissing(t, s, nsA, "created")
+	mustGet(t, s, nsA, "victim")
+	mustGet(t, s, nsA, "after")
+	if got := keysOf(list(t, s, nsFresh, storage.ListOptions{})); len(got) != 0 {
+		t.Fatalf("namespace first written by the panicking Update lists %q", got)
+	}
+}
+
 // testViewError: View returns fn's error unchanged.
 func testViewError(t *testing.T, s storage.Store) {
 	err := s.View(t.Context(), func(storage.Tx) error { return errBoom })
 	wantErr(t, "View returning an error", err, errBoom)
 }
 
-// testValuesAreCopies: values returned by Get and List stay unchanged after
-// their transaction ends, across later writes (which may move or remap the
-// backend's storage), and changing them does not change the store.
+// testValuesAreCopies: values given to Create, Put and CompareAndSwap are
+// copied, so callers may reuse their buffers at once; values returned by Get
+// and List stay unchanged after their transaction ends, across later writes
+// (which may move or remap the backend's storage), and changing them does
+// not change the store.
 func testValuesAreCopies(t *testing.T, s storage.Store) {
+	testGivenValuesAreCopied(t, s)
+	testReturnedValuesAreCopies(t, s)
+}
+
+// testGivenValuesAreCopied: a caller reusing the buffer it passed to a
+// write, in the same transaction before the commit or after it, changes
+// nothing. The buffers have spare capacity, as from a bytes.Buffer, and
+// reuse overwrites all of it, which catches a backend that builds its record
+// with append or slices.Insert on the caller's slice.
+func testGivenValuesAreCopied(t *testing.T, s storage.Store) {
+	buf := func(v string) []byte { return append(make([]byte, 0, 64), v...) }
+	reuse := func(b []byte) {
+		b = b[:cap(b)]
+		for i := range b {
+			b[i] = 'X'
+		}
+	}
+	created, putBuf, swapped := buf("created"), buf("put"), buf("swapped")
+	revs := map[string]uint64{}
+	check := func(get func(key string) (storage.Item, error), when string) {
+		t.Helper()
+		for key, want := range map[string]string{"created": "created", "put": "put", "swapped": "swapped"} {
+			it, err := get(key)
+			if err != nil || string(it.Value) != want || it.Revision != revs[key] {
+				t.Errorf("%s, %s = %q rev %d, %v; want %q rev %d", when, key, it.Value, it.Revision, err, want, revs[key])
+			}
+		}
+	}
+	update(t, s, func(tx storage.Tx) (err error) {
+		if revs["created"], err = tx.Create(nsB, "created", created); err != nil {
+			return err
+		}
+		reuse(created)
+		if revs["put"], err = tx.Put(nsB, "put", putBuf); err != nil {
+			return err
+		}
+		reuse(putBuf)
+		rev, err := tx.Create(nsB, "swapped", []byte("before"))
+		if err != nil {
+			return err
+		}
+		if revs["swapped"], err = tx.CompareAndSwap(nsB, "swapped", swapped, rev); err != nil {
+			return err
+		}
+		reuse(swapped)
+		check(func(key string) (storage.Item, error) { return tx.Get(nsB, key) }, "in the writing transaction after the caller reused its buffers")
+		return nil
+	})
+	for _, b := range [][]byte{created, putBuf, swapped} {
+		reuse(b)
+	}
+	check(func(key string) (storage.Item, error) { return get(t, s, nsB, key) }, "after the caller reused its buffers")
+}
+
+// testReturnedValuesAreCopies: see testValuesAreCopies.
+func testReturnedValuesAreCopies(t *testing.T, s storage.Store) {
 	// Enough neighbours that the namespace does not fit in a few hundred
 	// bytes, which some backends keep in a private buffer rather than in
 	// their shared storage.
@@ -168,5 +284,25 @@ func testValuesAreCopies(t *testing.T, s storage.Store) {
 	got.Value[0] = 'X'
 	if again := mustGet(t, s, nsA, "k"); string(again.Value) != "changed!" {
 		t.Fatalf("modifying a returned value changed the store: %q", again.Value)
+	}
+	// Also inside a write transaction, before the commit.
+	update(t, s, func(tx storage.Tx) error {
+		it, err := tx.Get(nsA, "k")
+		if err != nil {
+			return err
+		}
+		it.Value[0] = 'Y'
+		page, err := tx.List(nsA, storage.ListOptions{Prefix: "k"})
+		if err != nil {
+			return err
+		}
+		page.Items[0].Value[1] = 'Z'
+		if again, err := tx.Get(nsA, "k"); err != nil || string(again.Value) != "changed!" {
+			t.Errorf("modifying returned values in Update changed the record to %q, %v", again.Value, err)
+		}
+		return nil
+	})
+	if again := mustGet(t, s, nsA, "k"); string(again.Value) != "changed!" {
+		t.Fatalf("modifying returned values in Update changed the store: %q", again.Value)
 	}
 }
