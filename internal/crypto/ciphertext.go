@@ -68,7 +68,13 @@ func (c *Ciphertext) String() string {
 	if err != nil {
 		return "<invalid ciphertext>"
 	}
-	return TextPrefix + base64.RawURLEncoding.EncodeToString(b)
+	var sb strings.Builder
+	sb.Grow(len(TextPrefix) + base64.RawURLEncoding.EncodedLen(len(b)))
+	sb.WriteString(TextPrefix)
+	enc := base64.NewEncoder(base64.RawURLEncoding, &sb)
+	_, _ = enc.Write(b)
+	_ = enc.Close()
+	return sb.String()
 }
 
 // ParseBinary parses the binary form strictly.
