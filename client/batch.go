@@ -25,6 +25,9 @@ type BatchDecryptItem struct {
 	Ciphertext     string            `json:"ciphertext"`
 	AssociatedData []byte            `json:"associated_data,omitempty"`
 	Context        map[string]string `json:"context,omitempty"`
+	// AllowCompromised permits decrypting with a compromised key or version
+	// (the use is marked in the audit record).
+	AllowCompromised bool `json:"allow_compromised,omitempty"`
 }
 
 // BatchRewrapItem is one item of BatchRewrap; it names its key.
@@ -33,6 +36,9 @@ type BatchRewrapItem struct {
 	Ciphertext     string            `json:"ciphertext"`
 	AssociatedData []byte            `json:"associated_data,omitempty"`
 	Context        map[string]string `json:"context,omitempty"`
+	// AllowCompromised permits decrypting with a compromised key or version
+	// (the use is marked in the audit record).
+	AllowCompromised bool `json:"allow_compromised,omitempty"`
 }
 
 // BatchResult is the outcome of one batch item: either Err is set, or the

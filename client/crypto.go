@@ -29,6 +29,9 @@ type DecryptRequest struct {
 	Ciphertext     string            `json:"ciphertext"`
 	AssociatedData []byte            `json:"associated_data,omitempty"`
 	Context        map[string]string `json:"context,omitempty"`
+	// AllowCompromised permits decrypting with a compromised key or version
+	// (the use is marked in the audit record).
+	AllowCompromised bool `json:"allow_compromised,omitempty"`
 }
 
 // DecryptResponse is the result of a decryption.
@@ -45,6 +48,9 @@ type RewrapRequest struct {
 	Ciphertext     string            `json:"ciphertext"`
 	AssociatedData []byte            `json:"associated_data,omitempty"`
 	Context        map[string]string `json:"context,omitempty"`
+	// AllowCompromised permits rewrapping a ciphertext of a compromised key
+	// version (the use is marked in the audit record).
+	AllowCompromised bool `json:"allow_compromised,omitempty"`
 }
 
 // RewrapResponse is the ciphertext re-encrypted under the key's primary

@@ -34,6 +34,13 @@ type Key struct {
 	CreatedAt      time.Time `json:"created_at"`
 	CreatedBy      string    `json:"created_by"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// State is the key's lifecycle state, e.g. "active" (see docs/lifecycle.md).
+	State string `json:"state"`
+	// DestroyAt is when a destroy-scheduled key will be destroyed.
+	DestroyAt time.Time `json:"destroy_at,omitzero"`
+	// DestroyedAt and DestroyedBy describe a destroyed key's tombstone.
+	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
+	DestroyedBy string    `json:"destroyed_by,omitempty"`
 }
 
 // KeyVersion is one version of a key's material, with its provenance.
@@ -43,6 +50,20 @@ type KeyVersion struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	CreatedBy  string     `json:"created_by"`
 	Provenance Provenance `json:"provenance"`
+	// State is the version's own lifecycle state; the key's state applies too.
+	State       string    `json:"state"`
+	DestroyAt   time.Time `json:"destroy_at,omitzero"`
+	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
+	DestroyedBy string    `json:"destroyed_by,omitempty"`
+}
+
+// LifecycleRequest is one lifecycle action: activate, suspend, resume,
+// deactivate, compromise, schedule-destruction or cancel-destruction.
+type LifecycleRequest struct {
+	Action string `json:"action"`
+	// WaitingDays is the destruction waiting period (1–365, default 30),
+	// only for schedule-destruction.
+	WaitingDays int `json:"waiting_days,omitempty"`
 }
 
 // Provenance records how a key version's material was generated.
@@ -60,6 +81,8 @@ type CreateKeyRequest struct {
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Owner       string            `json:"owner,omitempty"`
+	// PreActive creates the key pre-active: unusable until activated.
+	PreActive bool `json:"pre_active,omitempty"`
 }
 
 // ListKeysOptions selects a page of keys. Zero values use the server's
@@ -176,6 +199,35 @@ func (c *Client) RotateKey(ctx context.Context, key string) (*Key, error) {
 	}
 	var out Key
 	if _, err := c.do(ctx, http.MethodPost, p, nil, true, struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ChangeKeyState calls POST /v1/keys/{key}/lifecycle.
+func (c *Client) ChangeKeyState(ctx context.Context, key string, req LifecycleRequest) (*Key, error) {
+	p, err := keyPath(key, "/lifecycle")
+	if err != nil {
+		return nil, err
+	}
+	var out Key
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ChangeVersionState calls POST /v1/keys/{key}/versions/{version}/lifecycle.
+func (c *Client) ChangeVersionState(ctx context.Context, key string, version int, req LifecycleRequest) (*KeyVersion, error) {
+	if version < 1 {
+		return nil, errors.New("arca: version must be at least 1")
+	}
+	p, err := keyPath(key, "/versions/"+strconv.Itoa(version)+"/lifecycle")
+	if err != nil {
+		return nil, err
+	}
+	var out KeyVersion
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

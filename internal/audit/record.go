@@ -35,6 +35,9 @@ type Record struct {
 	// KeyID and KeyVersion name the key version used, when there is one.
 	KeyID      string `json:"key_id,omitempty"`
 	KeyVersion uint32 `json:"key_version,omitempty"`
+	// CompromisedUse marks a decryption that used a compromised key or
+	// version because the caller explicitly allowed it.
+	CompromisedUse bool `json:"compromised_use,omitempty"`
 	// BatchSize is the item count of a batch operation.
 	BatchSize int `json:"batch_size,omitempty"`
 	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.

@@ -451,8 +451,8 @@ func TestKeyCommands(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "NAME ID ALGORITHM PRIMARY CREATED" ||
-		strings.Join(strings.Fields(lines[1]), " ") != "billing 1b4e28ba-2fa1-11d2-883f-0016d3cca427 aes-256-gcm 2 2026-11-23T21:00:00Z" {
+	if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "NAME ID ALGORITHM STATE PRIMARY CREATED" ||
+		strings.Join(strings.Fields(lines[1]), " ") != "billing 1b4e28ba-2fa1-11d2-883f-0016d3cca427 aes-256-gcm - 2 2026-11-23T21:00:00Z" {
 		t.Errorf("table:\n%s", r.stdout)
 	}
 	if !strings.Contains(r.stderr, "--page-token next") {

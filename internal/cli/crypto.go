@@ -92,8 +92,9 @@ stdin, byte for byte (at most 48 KiB).`,
 
 func newDecryptCommand() *cobra.Command {
 	var (
-		b   bindingFlags
-		out string
+		b                bindingFlags
+		out              string
+		allowCompromised bool
 	)
 	src := inputSource{inlineFlag: "ciphertext"}
 	cmd := &cobra.Command{
@@ -129,7 +130,7 @@ wrong_key); without it the server finds the key from the ciphertext.
 			if len(args) == 1 {
 				key = args[0]
 			}
-			res, err := c.Decrypt(cmd.Context(), key, client.DecryptRequest{Ciphertext: ct, AssociatedData: aad, Context: bctx})
+			res, err := c.Decrypt(cmd.Context(), key, client.DecryptRequest{Ciphertext: ct, AssociatedData: aad, Context: bctx, AllowCompromised: allowCompromised})
 			if err != nil {
 				return err
 			}
@@ -146,6 +147,7 @@ wrong_key); without it the server finds the key from the ciphertext.
 	cmd.Flags().StringVar(&src.inline, "ciphertext", "", "ciphertext to decrypt")
 	cmd.Flags().StringVar(&src.file, "in", "", `file holding the ciphertext ("-" for stdin)`)
 	cmd.Flags().StringVar(&out, "out", "", "write the plaintext to this file (mode 0600) instead of stdout")
+	cmd.Flags().BoolVar(&allowCompromised, "allow-compromised", false, "decrypt even with a compromised key or version (audited as such)")
 	b.register(cmd)
 	return cmd
 }
@@ -169,7 +171,10 @@ func writePrivateFile(path string, data []byte) error {
 }
 
 func newRewrapCommand() *cobra.Command {
-	var b bindingFlags
+	var (
+		b                bindingFlags
+		allowCompromised bool
+	)
 	src := inputSource{inlineFlag: "ciphertext"}
 	cmd := &cobra.Command{
 		Use:   "rewrap KEY",
@@ -194,7 +199,7 @@ given to encrypt.`,
 			if err != nil {
 				return err
 			}
-			res, err := c.Rewrap(cmd.Context(), args[0], client.RewrapRequest{Ciphertext: ct, AssociatedData: aad, Context: bctx})
+			res, err := c.Rewrap(cmd.Context(), args[0], client.RewrapRequest{Ciphertext: ct, AssociatedData: aad, Context: bctx, AllowCompromised: allowCompromised})
 			if err != nil {
 				return err
 			}
@@ -206,6 +211,7 @@ given to encrypt.`,
 		},
 	}
 	cmd.Flags().StringVar(&src.inline, "ciphertext", "", "ciphertext to rewrap")
+	cmd.Flags().BoolVar(&allowCompromised, "allow-compromised", false, "rewrap even from a compromised key version (audited as such)")
 	cmd.Flags().StringVar(&src.file, "in", "", `file holding the ciphertext ("-" for stdin)`)
 	b.register(cmd)
 	return cmd

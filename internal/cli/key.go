@@ -25,6 +25,7 @@ or its id.`,
 		newKeyShowCommand(),
 		newKeyRotateCommand(),
 		newKeyVersionsCommand(),
+		newKeyLifecycleCommand(),
 	)
 	return cmd
 }
@@ -63,6 +64,7 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 	f.StringVar(&req.Description, "description", "", "free-text description")
 	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")
+	f.BoolVar(&req.PreActive, "pre-active", false, "create the key pre-active: unusable until \"arca key lifecycle KEY activate\"")
 	return cmd
 }
 
@@ -199,4 +201,54 @@ func printKeyResult(cmd *cobra.Command, g *globalFlags, k *client.Key) error {
 		return printJSON(cmd.OutOrStdout(), k)
 	}
 	return printKey(cmd.OutOrStdout(), k)
+}
+
+func newKeyLifecycleCommand() *cobra.Command {
+	var (
+		version int
+		req     client.LifecycleRequest
+	)
+	cmd := &cobra.Command{
+		Use:   "lifecycle KEY ACTION",
+		Short: "Change the lifecycle state of a key or of one of its versions",
+		Long: `Apply a lifecycle action to a key, or with --version to one of its versions.
+
+Actions: activate, suspend, resume, deactivate, compromise,
+schedule-destruction (--waiting-days, 1-365, default 30) and
+cancel-destruction. The legal transitions and what each state permits are
+in docs/lifecycle.md; an illegal transition fails with illegal_transition.
+A key scheduled for destruction still decrypts until its deadline, then its
+material is erased and its ciphertexts fail with key_destroyed.`,
+		Example: `  arca key lifecycle billing suspend
+  arca key lifecycle billing deactivate
+  arca key lifecycle billing schedule-destruction --waiting-days 30
+  arca key lifecycle billing compromise --version 3`,
+		Args:         usageArgs(cobra.ExactArgs(2)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			req.Action = args[1]
+			if version == 0 {
+				k, err := c.ChangeKeyState(cmd.Context(), args[0], req)
+				if err != nil {
+					return err
+				}
+				return printKeyResult(cmd, g, k)
+			}
+			v, err := c.ChangeVersionState(cmd.Context(), args[0], version, req)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), v)
+			}
+			return printVersionTable(cmd.OutOrStdout(), []client.KeyVersion{*v})
+		},
+	}
+	cmd.Flags().IntVar(&version, "version", 0, "apply the action to this key version instead of the key")
+	cmd.Flags().IntVar(&req.WaitingDays, "waiting-days", 0, "destruction waiting period in days (schedule-destruction; default 30)")
+	return cmd
 }

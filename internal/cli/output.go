@@ -72,6 +72,13 @@ func printKey(w io.Writer, k *client.Key) error {
 	fmt.Fprintf(tw, "Name:\t%s\n", k.Name)
 	fmt.Fprintf(tw, "ID:\t%s\n", k.ID)
 	fmt.Fprintf(tw, "Algorithm:\t%s\n", k.Algorithm)
+	fmt.Fprintf(tw, "State:\t%s\n", orDash(k.State))
+	if !k.DestroyAt.IsZero() {
+		fmt.Fprintf(tw, "Destroy at:\t%s\n", formatTime(k.DestroyAt))
+	}
+	if !k.DestroyedAt.IsZero() {
+		fmt.Fprintf(tw, "Destroyed:\t%s by %s\n", formatTime(k.DestroyedAt), orDash(k.DestroyedBy))
+	}
 	fmt.Fprintf(tw, "Primary version:\t%d\n", k.PrimaryVersion)
 	fmt.Fprintf(tw, "Description:\t%s\n", orDash(k.Description))
 	fmt.Fprintf(tw, "Owner:\t%s\n", orDash(k.Owner))
@@ -84,9 +91,9 @@ func printKey(w io.Writer, k *client.Key) error {
 // printKeyTable writes keys as a table: NAME ID ALGORITHM PRIMARY CREATED.
 func printKeyTable(w io.Writer, keys []client.Key) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tID\tALGORITHM\tPRIMARY\tCREATED")
+	fmt.Fprintln(tw, "NAME\tID\tALGORITHM\tSTATE\tPRIMARY\tCREATED")
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", k.Name, k.ID, k.Algorithm, k.PrimaryVersion, formatTime(k.CreatedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", k.Name, k.ID, k.Algorithm, orDash(k.State), k.PrimaryVersion, formatTime(k.CreatedAt))
 	}
 	return tw.Flush()
 }
@@ -94,10 +101,10 @@ func printKeyTable(w io.Writer, keys []client.Key) error {
 // printVersionTable writes key versions as a table.
 func printVersionTable(w io.Writer, versions []client.KeyVersion) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tCREATED BY\tGENERATOR\tENTROPY SOURCE\tSERVER VERSION")
+	fmt.Fprintln(tw, "VERSION\tSTATE\tALGORITHM\tCREATED\tCREATED BY\tGENERATOR\tENTROPY SOURCE\tSERVER VERSION")
 	for _, v := range versions {
 		p := v.Provenance
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Algorithm, formatTime(v.CreatedAt), orDash(v.CreatedBy),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, orDash(v.State), v.Algorithm, formatTime(v.CreatedAt), orDash(v.CreatedBy),
 			orDash(p.Generator), orDash(p.EntropySource), orDash(p.ServerVersion))
 	}
 	return tw.Flush()

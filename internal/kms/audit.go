@@ -9,27 +9,29 @@ import (
 
 // Operation names, as they appear in audit records.
 const (
-	OpHealth         = "sys.health"
-	OpSealStatus     = "sys.seal_status"
-	OpInit           = "sys.init"
-	OpUnseal         = "sys.unseal"
-	OpSeal           = "sys.seal"
-	OpKeyCreate      = "key.create"
-	OpKeyGet         = "key.get"
-	OpKeyList        = "key.list"
-	OpKeyRotate      = "key.rotate"
-	OpKeyVersions    = "key.versions"
-	OpEncrypt        = "key.encrypt"
-	OpDecrypt        = "key.decrypt"
-	OpRewrap         = "key.rewrap"
-	OpDataKey        = "key.generate_data_key"
-	OpRandom         = "random"
-	OpBatchEncrypt   = "batch.encrypt"
-	OpBatchDecrypt   = "batch.decrypt"
-	OpBatchRewrap    = "batch.rewrap"
-	OpAuthenticate   = "authenticate"
-	OpUnknownRoute   = "unknown"
-	OpInvalidRequest = "invalid_request"
+	OpHealth           = "sys.health"
+	OpSealStatus       = "sys.seal_status"
+	OpInit             = "sys.init"
+	OpUnseal           = "sys.unseal"
+	OpSeal             = "sys.seal"
+	OpKeyCreate        = "key.create"
+	OpKeyGet           = "key.get"
+	OpKeyList          = "key.list"
+	OpKeyRotate        = "key.rotate"
+	OpKeyVersions      = "key.versions"
+	OpEncrypt          = "key.encrypt"
+	OpDecrypt          = "key.decrypt"
+	OpRewrap           = "key.rewrap"
+	OpDataKey          = "key.generate_data_key"
+	OpKeyLifecycle     = "key.lifecycle"
+	OpVersionLifecycle = "key.version.lifecycle"
+	OpRandom           = "random"
+	OpBatchEncrypt     = "batch.encrypt"
+	OpBatchDecrypt     = "batch.decrypt"
+	OpBatchRewrap      = "batch.rewrap"
+	OpAuthenticate     = "authenticate"
+	OpUnknownRoute     = "unknown"
+	OpInvalidRequest   = "invalid_request"
 )
 
 // target is what an operation acted on, for the audit record.
@@ -37,6 +39,9 @@ type target struct {
 	keyID      string
 	keyVersion uint32
 	batchSize  int
+	// compromisedUse marks a decrypt that used a compromised key or
+	// version under allow_compromised.
+	compromisedUse bool
 	// audited is set once the success record was written inside a storage
 	// transaction (see update), so finish does not write a second one.
 	audited bool
@@ -66,6 +71,7 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 	}
 	if t != nil {
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
+		rec.CompromisedUse = t.compromisedUse
 	}
 	if err != nil {
 		code := CodeOf(err)

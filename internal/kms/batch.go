@@ -32,6 +32,7 @@ func (s *Service) batch(ctx context.Context, op string, n int, fn func(kr *seal.
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	if n == 0 {
 		return nil, Errorf(CodeInvalidArgument, "items must not be empty")
 	}
@@ -44,6 +45,7 @@ func (s *Service) batch(ctx context.Context, op string, n int, fn func(kr *seal.
 	for i := range n {
 		it := &target{}
 		res[i] = fn(kr, i, it)
+		t.compromisedUse = t.compromisedUse || it.compromisedUse
 		if i == 0 {
 			first = it.keyID
 		} else if it.keyID != first {
@@ -74,7 +76,7 @@ func (s *Service) BatchEncrypt(ctx context.Context, items []EncryptRequest) ([]B
 // BatchDecrypt decrypts each item independently.
 func (s *Service) BatchDecrypt(ctx context.Context, items []DecryptRequest) ([]BatchResult, error) {
 	return s.batch(ctx, OpBatchDecrypt, len(items), func(kr *seal.Keyring, i int, t *target) BatchResult {
-		_, pt, err := s.decrypt(ctx, kr, items[i].Key, items[i].Ciphertext, items[i].Binding, t)
+		_, pt, err := s.decrypt(ctx, kr, items[i], t)
 		return itemResult(nil, pt, err)
 	})
 }

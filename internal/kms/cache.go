@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -15,7 +16,22 @@ import (
 // versions map is shared between snapshots of the same key.
 type cachedKey struct {
 	rec      *keyRecord
-	versions *sync.Map // uint32 → *crypto.VersionKey
+	versions *sync.Map // uint32 → *versionEntry
+}
+
+// versionEntry is a usable key version: its AEAD and its lifecycle state.
+// Entries are immutable; a state change stores a new entry.
+type versionEntry struct {
+	vk    *crypto.VersionKey
+	state lifecycle.State
+}
+
+// setVersionState records a version's new state in the cache, if the
+// version is cached.
+func (ck *cachedKey) setVersionState(v uint32, st lifecycle.State) {
+	if e, ok := ck.versions.Load(v); ok {
+		ck.versions.Store(v, &versionEntry{vk: e.(*versionEntry).vk, state: st})
+	}
 }
 
 // keyCache keeps recently used keys in memory so the encrypt and decrypt
@@ -70,6 +86,16 @@ func (c *keyCache) add(rec *keyRecord) *cachedKey {
 	return ck
 }
 
+// remove drops a key, and every version built for it, from the cache.
+func (c *keyCache) remove(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ck, ok := c.byID[id]; ok {
+		delete(c.names, ck.rec.Name)
+		delete(c.byID, id)
+	}
+}
+
 func (c *keyCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -79,9 +105,9 @@ func (c *keyCache) reset() {
 
 // version returns the ready-to-use key version v of ck, unsealing its
 // material from storage on first use.
-func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, v uint32) (*crypto.VersionKey, error) {
-	if vk, ok := ck.versions.Load(v); ok {
-		return vk.(*crypto.VersionKey), nil
+func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, v uint32) (*versionEntry, error) {
+	if e, ok := ck.versions.Load(v); ok {
+		return e.(*versionEntry), nil
 	}
 	if v == 0 || v > ck.rec.PrimaryVersion {
 		// A version above the cached primary may come from a newer
@@ -107,6 +133,9 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if vr.KeyID != ck.rec.ID || vr.Version != v || vr.Algorithm != ck.rec.Algorithm {
 		return nil, errTampered(nsKeyVersions, k)
 	}
+	if vr.State == lifecycle.Destroyed || len(vr.Material) == 0 {
+		return nil, Errorf(CodeKeyDestroyed, "version %d of key %q was destroyed", v, ck.rec.Name)
+	}
 	material, err := kr.Open(vr.Material, materialAAD(vr.KeyID, vr.Version, vr.Purpose))
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
@@ -120,8 +149,8 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
 	}
-	actual, _ := ck.versions.LoadOrStore(v, vk)
-	return actual.(*crypto.VersionKey), nil
+	actual, _ := ck.versions.LoadOrStore(v, &versionEntry{vk: vk, state: vr.State})
+	return actual.(*versionEntry), nil
 }
 
 // reload re-reads a key from storage and refreshes the cache.

@@ -40,6 +40,16 @@ const (
 	CodeRateLimited         Code = "rate_limited"
 	CodeRequestTimeout      Code = "request_timeout"
 	CodeServiceShuttingDown Code = "shutting_down"
+
+	// Lifecycle refusals; the values equal package lifecycle's codes.
+	CodeIllegalTransition   Code = "illegal_transition"
+	CodeKeyPreActive        Code = "key_pre_active"
+	CodeKeySuspended        Code = "key_suspended"
+	CodeKeyDeactivated      Code = "key_deactivated"
+	CodeKeyCompromised      Code = "key_compromised"
+	CodeKeyDestroyScheduled Code = "key_destroy_scheduled"
+	CodeKeyDestroyed        Code = "key_destroyed"
+	CodeVersionNotPrimary   Code = "version_not_primary"
 )
 
 // Error is a failure with a stable code and a message that is safe to show to

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -29,6 +30,13 @@ type Key struct {
 	CreatedAt      time.Time
 	CreatedBy      string
 	UpdatedAt      time.Time
+	// State is the key's lifecycle state (see package lifecycle).
+	State lifecycle.State
+	// DestroyAt is when a destroy-scheduled key will be destroyed.
+	DestroyAt time.Time
+	// DestroyedAt and DestroyedBy record the destruction of a destroyed key.
+	DestroyedAt time.Time
+	DestroyedBy string
 }
 
 // Provenance records where a key version's material came from.
@@ -45,6 +53,22 @@ type KeyVersion struct {
 	CreatedAt  time.Time
 	CreatedBy  string
 	Provenance Provenance
+	// State is the version's own lifecycle state; the key's state applies too.
+	State       lifecycle.State
+	DestroyAt   time.Time
+	DestroyedAt time.Time
+	DestroyedBy string
+}
+
+// tombstone is the lifecycle bookkeeping shared by key and version records.
+type tombstone struct {
+	State lifecycle.State `json:"state"`
+	// PriorState is the state before destruction was scheduled, restored by
+	// cancel-destruction.
+	PriorState  lifecycle.State `json:"prior_state,omitempty"`
+	DestroyAt   time.Time       `json:"destroy_at,omitzero"`
+	DestroyedAt time.Time       `json:"destroyed_at,omitzero"`
+	DestroyedBy string          `json:"destroyed_by,omitempty"`
 }
 
 // CreateKeyRequest describes a new key.
@@ -54,6 +78,9 @@ type CreateKeyRequest struct {
 	Description string
 	Labels      map[string]string
 	Owner       string
+	// PreActive creates the key in the pre-active state: it cannot be used
+	// until it is activated.
+	PreActive bool
 }
 
 // keyRecord is the stored form of Key.
@@ -68,6 +95,7 @@ type keyRecord struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	tombstone
 }
 
 // versionRecord is the stored form of a key version. Material is the key
@@ -80,7 +108,9 @@ type versionRecord struct {
 	CreatedAt  time.Time        `json:"created_at"`
 	CreatedBy  string           `json:"created_by"`
 	Provenance Provenance       `json:"provenance"`
-	Material   []byte           `json:"material"`
+	// Material is absent once the version is destroyed.
+	Material []byte `json:"material,omitempty"`
+	tombstone
 }
 
 // nameIndex is the stored value of a name → id index entry.
@@ -96,11 +126,15 @@ func (r *keyRecord) public() *Key {
 		ID: r.ID, Name: r.Name, Algorithm: r.Algorithm, Description: r.Description,
 		Labels: maps.Clone(r.Labels), Owner: r.Owner, PrimaryVersion: r.PrimaryVersion,
 		CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt,
+		State: r.State, DestroyAt: r.DestroyAt, DestroyedAt: r.DestroyedAt, DestroyedBy: r.DestroyedBy,
 	}
 }
 
 func (r *versionRecord) public() KeyVersion {
-	return KeyVersion{Version: r.Version, Algorithm: r.Algorithm, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, Provenance: r.Provenance}
+	return KeyVersion{
+		Version: r.Version, Algorithm: r.Algorithm, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, Provenance: r.Provenance,
+		State: r.State, DestroyAt: r.DestroyAt, DestroyedAt: r.DestroyedAt, DestroyedBy: r.DestroyedBy,
+	}
 }
 
 func versionKey(keyID string, v uint32) string { return fmt.Sprintf("%s/%010d", keyID, v) }
@@ -195,6 +229,7 @@ func (s *Service) newVersion(kr *seal.Keyring, keyID string, alg crypto.Algorith
 		KeyID: keyID, Version: v, Algorithm: alg, Purpose: purposeEncrypt, CreatedAt: now, CreatedBy: by,
 		Provenance: Provenance{Generator: "arca", EntropySource: "crypto/rand", ServerVersion: s.serverVersion},
 		Material:   sealed,
+		tombstone:  tombstone{State: lifecycle.Active},
 	}, nil
 }
 
@@ -220,6 +255,7 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	alg, err := req.validate()
 	if err != nil {
 		return nil, err
@@ -229,6 +265,10 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 		ID: uuid.NewString(), Name: req.Name, Algorithm: alg, Description: req.Description,
 		Labels: maps.Clone(req.Labels), Owner: req.Owner, PrimaryVersion: 1,
 		CreatedAt: now, CreatedBy: id.ID, UpdatedAt: now,
+		tombstone: tombstone{State: lifecycle.Active},
+	}
+	if req.PreActive {
+		rec.State = lifecycle.PreActive
 	}
 	t.keyID, t.keyVersion = rec.ID, 1
 	vr, err := s.newVersion(kr, rec.ID, alg, 1, id.ID, now)
@@ -263,6 +303,9 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 
 // loadKey reads a key by name or id from storage and verifies it.
 func loadKey(tx storage.Tx, kr *seal.Keyring, ref string) (*keyRecord, uint64, error) {
+	if !isUUID(ref) && !namePattern.MatchString(ref) {
+		return nil, 0, storage.ErrNotFound // no key can have this name
+	}
 	id := ref
 	if !isUUID(ref) {
 		var idx nameIndex
@@ -328,6 +371,7 @@ func (s *Service) GetKey(ctx context.Context, ref string) (key *Key, err error) 
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	ck, err := s.resolve(ctx, kr, ref)
 	if err != nil {
 		return nil, err
@@ -349,9 +393,7 @@ func (s *Service) RotateKey(ctx context.Context, ref string) (key *Key, err erro
 	if err != nil {
 		return nil, err
 	}
-	if !isUUID(ref) && !namePattern.MatchString(ref) {
-		return nil, keyNotFound(ref)
-	}
+	defer kr.Release()
 	for attempt := 0; ; attempt++ {
 		var rec *keyRecord
 		err = s.update(ctx, OpKeyRotate, t, func(tx storage.Tx) error {
@@ -360,6 +402,9 @@ func (s *Service) RotateKey(ctx context.Context, ref string) (key *Key, err erro
 				return err
 			}
 			t.keyID, t.keyVersion = cur.ID, cur.PrimaryVersion+1
+			if cur.State != lifecycle.Active && cur.State != lifecycle.PreActive {
+				return stateError(cur.State, "only active and pre-active keys can be rotated")
+			}
 			now := s.now().UTC()
 			next := *cur
 			next.PrimaryVersion = cur.PrimaryVersion + 1
@@ -415,7 +460,7 @@ func decodePageToken(tok string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-	if err != nil || len(b) == 0 || len(b) > 256 {
+	if err != nil || len(b) == 0 || len(b) > 256 || !storage.ValidKey(string(b)) {
 		return "", Errorf(CodeInvalidArgument, "invalid page_token")
 	}
 	return string(b), nil
@@ -446,6 +491,7 @@ func (s *Service) ListKeys(ctx context.Context, req ListKeysRequest) (res *ListK
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	if err := validateLimit(req.Limit); err != nil {
 		return nil, err
 	}
@@ -530,6 +576,7 @@ func (s *Service) ListVersions(ctx context.Context, req ListVersionsRequest) (re
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	if err := validateLimit(req.Limit); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/secret"
 )
@@ -42,6 +43,9 @@ type DecryptRequest struct {
 	Key        string
 	Ciphertext string
 	Binding    crypto.Binding
+	// AllowCompromised permits decrypting with a compromised key or
+	// version; each such use is marked in the audit record.
+	AllowCompromised bool
 }
 
 // CiphertextResult is the result of encrypt and rewrap.
@@ -112,20 +116,27 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	vk, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
+	if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
+		return nil, err
+	}
+	ve, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
 	if err != nil {
 		return nil, err
 	}
-	t.keyVersion = vk.Version()
-	c, err := vk.Seal(plaintext, b)
+	t.keyVersion = ve.vk.Version()
+	if err := checkUse(ck, ve, lifecycle.Encrypt, false); err != nil {
+		return nil, err
+	}
+	c, err := ve.vk.Seal(plaintext, b)
 	if err != nil {
 		return nil, internal("encrypt", err)
 	}
-	return &CiphertextResult{KeyID: ck.rec.ID, KeyVersion: vk.Version(), Ciphertext: c.String()}, nil
+	return &CiphertextResult{KeyID: ck.rec.ID, KeyVersion: ve.vk.Version(), Ciphertext: c.String()}, nil
 }
 
 // decrypt opens a ciphertext; if key is set the ciphertext must be that key's.
-func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, key, ciphertext string, b crypto.Binding, t *target) (*cachedKey, *PlaintextResult, error) {
+func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequest, t *target) (*cachedKey, *PlaintextResult, error) {
+	key, ciphertext, b := req.Key, req.Ciphertext, req.Binding
 	if err := validateBinding(b); err != nil {
 		return nil, nil, err
 	}
@@ -147,16 +158,25 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, key, ciphertext
 	} else if ck, err = s.resolve(ctx, kr, keyID); err != nil {
 		return nil, nil, err
 	}
-	vk, err := s.version(ctx, kr, ck, c.KeyVersion)
+	if err := checkKey(ck, lifecycle.Decrypt, req.AllowCompromised); err != nil {
+		return nil, nil, err
+	}
+	ve, err := s.version(ctx, kr, ck, c.KeyVersion)
 	if err != nil {
 		return nil, nil, err
 	}
-	pt, err := vk.Open(c, b)
+	if err := checkUse(ck, ve, lifecycle.Decrypt, req.AllowCompromised); err != nil {
+		return nil, nil, err
+	}
+	pt, err := ve.vk.Open(c, b)
 	if errors.Is(err, crypto.ErrWrongKey) {
 		return nil, nil, Errorf(CodeWrongKey, "the ciphertext does not match key %q", ck.rec.Name)
 	}
 	if err != nil {
 		return nil, nil, Errorf(CodeDecryptionFailed, "decryption failed: the ciphertext was altered or the associated data or context differ")
+	}
+	if compromisedUse(ck, ve) {
+		t.compromisedUse = true
 	}
 	return ck, &PlaintextResult{KeyID: keyID, KeyVersion: c.KeyVersion, Plaintext: secret.New(pt)}, nil
 }
@@ -173,6 +193,7 @@ func (s *Service) Encrypt(ctx context.Context, req EncryptRequest) (res *Ciphert
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	return s.encrypt(ctx, kr, req.Key, req.Plaintext, req.Binding, t)
 }
 
@@ -190,7 +211,8 @@ func (s *Service) Decrypt(ctx context.Context, req DecryptRequest) (res *Plainte
 	if err != nil {
 		return nil, err
 	}
-	_, res, err = s.decrypt(ctx, kr, req.Key, req.Ciphertext, req.Binding, t)
+	defer kr.Release()
+	_, res, err = s.decrypt(ctx, kr, req, t)
 	return res, err
 }
 
@@ -200,7 +222,7 @@ func (s *Service) rewrap(ctx context.Context, kr *seal.Keyring, req DecryptReque
 	if req.Key == "" {
 		return nil, Errorf(CodeInvalidArgument, "key is required")
 	}
-	ck, pt, err := s.decrypt(ctx, kr, req.Key, req.Ciphertext, req.Binding, t)
+	ck, pt, err := s.decrypt(ctx, kr, req, t)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +243,7 @@ func (s *Service) Rewrap(ctx context.Context, req DecryptRequest) (res *Cipherte
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	return s.rewrap(ctx, kr, req, t)
 }
 
@@ -238,6 +261,7 @@ func (s *Service) GenerateDataKey(ctx context.Context, req DataKeyRequest) (res 
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	bits := req.Bits
 	if bits == 0 {
 		bits = 256
@@ -269,9 +293,11 @@ func (s *Service) Random(ctx context.Context, n int) (b []byte, err error) {
 			b = nil
 		}
 	}()
-	if _, _, err := s.begin(ctx); err != nil {
+	kr, _, err := s.begin(ctx)
+	if err != nil {
 		return nil, err
 	}
+	kr.Release()
 	if n < 1 || n > MaxRandomBytes {
 		return nil, Errorf(CodeInvalidArgument, "bytes must be between 1 and %d", MaxRandomBytes)
 	}

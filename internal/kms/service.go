@@ -75,9 +75,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// unsealed returns the keyring, or the error that explains why there is none.
+// unsealed returns the keyring, acquired for use (the caller must Release
+// it), or the error that explains why there is none.
 func (s *Service) unsealed() (*seal.Keyring, error) {
-	if kr := s.keyring.Load(); kr != nil {
+	if kr := s.keyring.Load(); kr != nil && kr.Acquire() {
 		return kr, nil
 	}
 	if s.sealConfig.Load() == nil {
@@ -98,10 +99,11 @@ func identity(ctx context.Context) (*Identity, error) {
 
 // begin is the common prologue of an operation on keys: the server must be
 // unsealed and the caller authenticated. Authorisation is checked here too,
-// once, for every interface.
+// once, for every interface. On success the keyring is acquired: the
+// operation must defer kr.Release(), so that sealing waits for it before
+// wiping the keyring.
 func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
-	kr, err := s.unsealed()
-	if err != nil {
+	if _, err := s.sealState(); err != nil {
 		return nil, nil, err
 	}
 	id, err := identity(ctx)
@@ -111,7 +113,23 @@ func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
 	if !id.Root {
 		return nil, nil, Errorf(CodeForbidden, "identity %q may not perform this operation", id.ID)
 	}
+	kr, err := s.unsealed()
+	if err != nil {
+		return nil, nil, err
+	}
 	return kr, id, nil
+}
+
+// sealState reports, without acquiring anything, whether the service is
+// unsealed, and if not, why.
+func (s *Service) sealState() (bool, error) {
+	if s.keyring.Load() != nil {
+		return true, nil
+	}
+	if s.sealConfig.Load() == nil {
+		return false, errNotInitialized
+	}
+	return false, errSealed
 }
 
 // Ping reports whether storage is reachable.

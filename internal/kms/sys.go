@@ -173,7 +173,12 @@ func validTokenShape(t string) bool {
 func (s *Service) Unseal(ctx context.Context, share string) (SealStatus, error) {
 	kr, err := s.addShare(share)
 	if err != nil || kr == nil {
-		return s.Status(), s.finish(ctx, OpUnseal, nil, err)
+		ferr := s.finish(ctx, OpUnseal, nil, err)
+		if err == nil && ferr != nil {
+			// A share whose submission cannot be audited is not kept.
+			s.unsealer.Reset()
+		}
+		return s.Status(), ferr
 	}
 	if err := s.finish(ctx, OpUnseal, nil, nil); err != nil {
 		kr.Wipe()
@@ -218,9 +223,11 @@ func (s *Service) ResetUnseal(ctx context.Context) (SealStatus, error) {
 // CodeAuditUnavailable, and the server is sealed).
 func (s *Service) Seal(ctx context.Context) (st SealStatus, err error) {
 	defer func() { err = s.finish(ctx, OpSeal, nil, err) }()
-	if _, _, err := s.begin(ctx); err != nil {
+	kr, _, err := s.begin(ctx)
+	if err != nil {
 		return s.Status(), err
 	}
+	kr.Release()
 	s.sealNow()
 	return s.Status(), nil
 }
@@ -228,7 +235,7 @@ func (s *Service) Seal(ctx context.Context) (st SealStatus, err error) {
 // sealNow drops all key material held in memory.
 func (s *Service) sealNow() {
 	if kr := s.keyring.Swap(nil); kr != nil {
-		kr.Wipe()
+		kr.Retire()
 	}
 	s.keys.reset()
 	s.tokens.reset()

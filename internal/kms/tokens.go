@@ -70,6 +70,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 	if err != nil {
 		return nil, err
 	}
+	defer kr.Release()
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 256 {
 		return nil, errUnauthorized
 	}

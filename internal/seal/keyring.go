@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/arcakms/arca/internal/secret"
 )
@@ -32,6 +34,12 @@ type Keyring struct {
 	generation uint32
 	aead       cipher.AEAD
 	macKey     *secret.Bytes
+
+	// refs counts users between Acquire and Release; once retired, the
+	// last Release wipes the keyring.
+	refs    atomic.Int64
+	retired atomic.Bool
+	wipe    sync.Once
 }
 
 // newKeyring builds a Keyring from raw keyring key material. It does not keep
@@ -112,12 +120,52 @@ func (k *Keyring) VerifyMAC(mac []byte, parts ...[]byte) bool {
 	return hmac.Equal(mac, k.MAC(parts...))
 }
 
-// Wipe erases the keyring's own copies of key material. (The AES key schedule
-// inside crypto/aes cannot be reached; it is released to the garbage collector.)
+// Acquire registers a user of the keyring. It returns false if the keyring
+// has been retired (the server is sealing), in which case it must not be
+// used. Every successful Acquire must be paired with one Release.
+func (k *Keyring) Acquire() bool {
+	k.refs.Add(1)
+	if k.retired.Load() {
+		k.Release()
+		return false
+	}
+	return true
+}
+
+// Release ends a use begun by Acquire. The last release of a retired
+// keyring wipes it.
+func (k *Keyring) Release() {
+	if k.refs.Add(-1) == 0 && k.retired.Load() {
+		k.wipeOnce()
+	}
+}
+
+// Retire stops new users and wipes the keyring as soon as its current users
+// have released it (at once if there are none). In-flight operations finish
+// with intact key material, so no record is ever written with a wiped key.
+func (k *Keyring) Retire() {
+	if k == nil {
+		return
+	}
+	k.retired.Store(true)
+	if k.refs.Load() == 0 {
+		k.wipeOnce()
+	}
+}
+
+// Wipe erases the keyring at once. Only for a keyring no one else can be
+// using (one that was never published); others use Retire.
 func (k *Keyring) Wipe() {
 	if k == nil {
 		return
 	}
-	k.macKey.Wipe()
-	k.aead = nil
+	k.retired.Store(true)
+	k.wipeOnce()
+}
+
+// wipeOnce erases the keyring's own copies of key material. (The AES key
+// schedule inside crypto/aes cannot be reached; it is released to the
+// garbage collector.)
+func (k *Keyring) wipeOnce() {
+	k.wipe.Do(func() { k.macKey.Wipe() })
 }

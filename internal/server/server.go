@@ -31,6 +31,12 @@ type Options struct {
 	DevRootToken string
 	// Logger receives operational logs.
 	Logger *slog.Logger
+	// SchedulerInterval is how often due background work (scheduled
+	// destructions) runs; default one minute.
+	SchedulerInterval time.Duration
+	// IsLeader reports whether this node runs cluster-wide background
+	// work. A single server is always the leader (the default).
+	IsLeader func() bool
 }
 
 // Server is a running Arca server.
@@ -46,6 +52,8 @@ type Server struct {
 	rootToken string
 	devDir    string
 	served    chan error
+	stopSched chan struct{}
+	schedDone chan struct{}
 }
 
 // Start opens storage and the audit log, builds the service and starts
@@ -94,6 +102,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 		return nil, err
 	}
 	go func() { s.served <- s.http.Serve(s.ln) }()
+	s.startScheduler(opts)
 	s.log.Info("arca listening", "addr", s.URL(), "storage", cfg.Storage.Path, "audit", cfg.Audit.Path, "version", version.Version)
 	return s, nil
 }
@@ -151,6 +160,11 @@ func (s *Server) Done() <-chan error { return s.served }
 // ctx), seals the service, and closes the audit log and storage.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
+	if s.stopSched != nil {
+		close(s.stopSched)
+		<-s.schedDone
+		s.stopSched = nil
+	}
 	if s.http != nil {
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
@@ -181,4 +195,40 @@ func (s *Server) closeAll() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// startScheduler runs the service's due work at a fixed interval while this
+// node is the leader and the service is unsealed.
+func (s *Server) startScheduler(opts Options) {
+	interval := opts.SchedulerInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	isLeader := opts.IsLeader
+	if isLeader == nil {
+		isLeader = func() bool { return true }
+	}
+	s.stopSched, s.schedDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.schedDone)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.stopSched:
+				return
+			case <-tick.C:
+			}
+			if !isLeader() {
+				continue
+			}
+			rep, err := s.svc.RunDue(context.Background())
+			if err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {
+				s.log.Error("scheduled work failed", "error", err)
+			}
+			if rep.DestroyedKeys+rep.DestroyedVersions > 0 {
+				s.log.Info("scheduled destruction", "keys", rep.DestroyedKeys, "versions", rep.DestroyedVersions)
+			}
+		}
+	}()
 }

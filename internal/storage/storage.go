@@ -151,3 +151,11 @@ func ClampLimit(limit int) int {
 		return limit
 	}
 }
+
+// Compactor is implemented by backends that can rewrite their storage so
+// that deleted or overwritten values no longer linger in free space. The
+// service calls it after crypto-shredding key material, so that the erased
+// bytes are gone from the backend's files, not merely unreferenced.
+type Compactor interface {
+	Compact(ctx context.Context) error
+}

@@ -93,7 +93,7 @@ func (h *Handler) batchDecryptItems(r *http.Request) ([]kms.DecryptRequest, erro
 		if it.Ciphertext == "" {
 			return nil, reject(kms.CodeInvalidArgument, "items[%d]: ciphertext is required", i)
 		}
-		items[i] = kms.DecryptRequest{Key: it.Key, Ciphertext: it.Ciphertext, Binding: it.kms()}
+		items[i] = it.kmsRequest(it.Key)
 	}
 	return items, nil
 }

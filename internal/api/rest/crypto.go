@@ -26,7 +26,13 @@ type encryptRequest struct {
 
 type decryptRequest struct {
 	Ciphertext string `json:"ciphertext"`
+	// AllowCompromised permits decrypting with a compromised key or version.
+	AllowCompromised bool `json:"allow_compromised"`
 	binding
+}
+
+func (req *decryptRequest) kmsRequest(key string) kms.DecryptRequest {
+	return kms.DecryptRequest{Key: key, Ciphertext: req.Ciphertext, Binding: req.kms(), AllowCompromised: req.AllowCompromised}
 }
 
 type ciphertextResponse struct {
@@ -77,7 +83,7 @@ func (h *Handler) decrypt(ctx context.Context, r *http.Request) (int, any, error
 	if err := req.validate(); err != nil {
 		return 0, nil, err
 	}
-	res, err := h.svc.Decrypt(ctx, kms.DecryptRequest{Key: r.PathValue("key"), Ciphertext: req.Ciphertext, Binding: req.kms()})
+	res, err := h.svc.Decrypt(ctx, req.kmsRequest(r.PathValue("key")))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -93,7 +99,7 @@ func (h *Handler) rewrap(ctx context.Context, r *http.Request) (int, any, error)
 	if err := req.validate(); err != nil {
 		return 0, nil, err
 	}
-	res, err := h.svc.Rewrap(ctx, kms.DecryptRequest{Key: r.PathValue("key"), Ciphertext: req.Ciphertext, Binding: req.kms()})
+	res, err := h.svc.Rewrap(ctx, req.kmsRequest(r.PathValue("key")))
 	if err != nil {
 		return 0, nil, err
 	}

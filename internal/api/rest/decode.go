@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -38,8 +39,16 @@ func decode(r *http.Request, v any) error {
 	if err != nil || mt != "application/json" {
 		return reject(kms.CodeUnsupportedMedia, "request body must be sent with Content-Type: application/json")
 	}
+	// Syntax first, so that malformed JSON is always invalid_json whatever
+	// member the decoder would have met first.
+	if !jsontext.Value(body).IsValid() {
+		return reject(kms.CodeInvalidJSON, "request body is not valid JSON (syntax, duplicate member names or invalid UTF-8)")
+	}
 	if err := json.Unmarshal(body, v, decodeOptions); err != nil {
 		return decodeError(err)
+	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return reject(kms.CodeInvalidJSON, "request body must be a JSON object")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -66,6 +67,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, req, h.svc.Reject(ctx, kms.OpInvalidRequest, kms.Errorf(kms.CodeInternal, "internal error")))
 		}
 	}()
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		// ServeMux would answer a non-canonical path with a redirect;
+		// API clients get a plain, audited 404 instead.
+		h.writeError(w, req, h.svc.Reject(ctx, kms.OpUnknownRoute, kms.Errorf(kms.CodeNotFound, "no such endpoint")))
+		return
+	}
 	h.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 

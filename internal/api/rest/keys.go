@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,10 @@ type keyJSON struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	State          string            `json:"state"`
+	DestroyAt      time.Time         `json:"destroy_at,omitzero"`
+	DestroyedAt    time.Time         `json:"destroyed_at,omitzero"`
+	DestroyedBy    string            `json:"destroyed_by,omitzero"`
 }
 
 func keyOf(k *kms.Key) *keyJSON {
@@ -30,6 +35,7 @@ func keyOf(k *kms.Key) *keyJSON {
 	return &keyJSON{
 		ID: k.ID, Name: k.Name, Algorithm: string(k.Algorithm), Description: k.Description, Labels: labels,
 		Owner: k.Owner, PrimaryVersion: k.PrimaryVersion, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt,
+		State: string(k.State), DestroyAt: k.DestroyAt, DestroyedAt: k.DestroyedAt, DestroyedBy: k.DestroyedBy,
 	}
 }
 
@@ -40,11 +46,23 @@ type provenanceJSON struct {
 }
 
 type versionJSON struct {
-	Version    uint32         `json:"version"`
-	Algorithm  string         `json:"algorithm"`
-	CreatedAt  time.Time      `json:"created_at"`
-	CreatedBy  string         `json:"created_by"`
-	Provenance provenanceJSON `json:"provenance"`
+	Version     uint32         `json:"version"`
+	Algorithm   string         `json:"algorithm"`
+	CreatedAt   time.Time      `json:"created_at"`
+	CreatedBy   string         `json:"created_by"`
+	Provenance  provenanceJSON `json:"provenance"`
+	State       string         `json:"state"`
+	DestroyAt   time.Time      `json:"destroy_at,omitzero"`
+	DestroyedAt time.Time      `json:"destroyed_at,omitzero"`
+	DestroyedBy string         `json:"destroyed_by,omitzero"`
+}
+
+func versionOf(v *kms.KeyVersion) versionJSON {
+	return versionJSON{
+		Version: v.Version, Algorithm: string(v.Algorithm), CreatedAt: v.CreatedAt, CreatedBy: v.CreatedBy,
+		Provenance: provenanceJSON(v.Provenance), State: string(v.State),
+		DestroyAt: v.DestroyAt, DestroyedAt: v.DestroyedAt, DestroyedBy: v.DestroyedBy,
+	}
 }
 
 type createKeyRequest struct {
@@ -53,6 +71,7 @@ type createKeyRequest struct {
 	Description string            `json:"description"`
 	Labels      map[string]string `json:"labels"`
 	Owner       string            `json:"owner"`
+	PreActive   bool              `json:"pre_active"`
 }
 
 func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, error) {
@@ -62,6 +81,7 @@ func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, err
 	}
 	k, err := h.svc.CreateKey(ctx, kms.CreateKeyRequest{
 		Name: req.Name, Algorithm: req.Algorithm, Description: req.Description, Labels: req.Labels, Owner: req.Owner,
+		PreActive: req.PreActive,
 	})
 	if err != nil {
 		return 0, nil, err
@@ -143,10 +163,40 @@ func (h *Handler) listVersions(ctx context.Context, r *http.Request) (int, any, 
 	}
 	out := &listVersionsResponse{Versions: make([]versionJSON, 0, len(res.Versions)), NextPageToken: res.NextPageToken}
 	for _, v := range res.Versions {
-		out.Versions = append(out.Versions, versionJSON{
-			Version: v.Version, Algorithm: string(v.Algorithm), CreatedAt: v.CreatedAt, CreatedBy: v.CreatedBy,
-			Provenance: provenanceJSON(v.Provenance),
-		})
+		out.Versions = append(out.Versions, versionOf(&v))
 	}
 	return http.StatusOK, out, nil
+}
+
+type lifecycleRequest struct {
+	Action      string `json:"action"`
+	WaitingDays int    `json:"waiting_days"`
+}
+
+func (h *Handler) keyLifecycle(ctx context.Context, r *http.Request) (int, any, error) {
+	var req lifecycleRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	k, err := h.svc.ChangeKeyState(ctx, kms.ChangeStateRequest{Key: r.PathValue("key"), Action: req.Action, WaitingDays: req.WaitingDays})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keyOf(k), nil
+}
+
+func (h *Handler) versionLifecycle(ctx context.Context, r *http.Request) (int, any, error) {
+	var req lifecycleRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	v, err := strconv.ParseUint(r.PathValue("version"), 10, 32)
+	if err != nil || v == 0 {
+		return 0, nil, reject(kms.CodeInvalidArgument, "version must be a positive integer")
+	}
+	ver, err := h.svc.ChangeVersionState(ctx, kms.ChangeStateRequest{Key: r.PathValue("key"), Version: uint32(v), Action: req.Action, WaitingDays: req.WaitingDays})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, versionOf(ver), nil
 }

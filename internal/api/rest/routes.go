@@ -56,6 +56,8 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/keys/{key}", kms.OpKeyGet, smallBody, true, h.getKey},
 		{http.MethodPost, "/v1/keys/{key}/rotate", kms.OpKeyRotate, smallBody, true, h.rotateKey},
 		{http.MethodGet, "/v1/keys/{key}/versions", kms.OpKeyVersions, smallBody, true, h.listVersions},
+		{http.MethodPost, "/v1/keys/{key}/lifecycle", kms.OpKeyLifecycle, smallBody, true, h.keyLifecycle},
+		{http.MethodPost, "/v1/keys/{key}/versions/{version}/lifecycle", kms.OpVersionLifecycle, smallBody, true, h.versionLifecycle},
 
 		{http.MethodPost, "/v1/keys/{key}/encrypt", kms.OpEncrypt, opBody, true, h.encrypt},
 		{http.MethodPost, "/v1/keys/{key}/decrypt", kms.OpDecrypt, opBody, true, h.decrypt},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -31,8 +32,12 @@ type Options struct {
 // Store is a storage.Store backed by one bbolt file. It is safe for concurrent
 // use by multiple goroutines.
 type Store struct {
+	// mu guards db: transactions share it, Compact replaces the file under
+	// the exclusive lock.
+	mu   sync.RWMutex
 	db   *bbolt.DB
 	path string
+	opts *bbolt.Options
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -53,11 +58,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("bolt: open %s: create directory: %w", path, err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	bopts := &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync}
+	db, err := bbolt.Open(path, 0o600, bopts)
 	if err != nil {
 		return nil, openError(path, timeout, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, opts: bopts}, nil
 }
 
 // Path returns the database file's path as given to Open, for logs and
@@ -68,6 +74,8 @@ func (s *Store) Path() string { return s.path }
 // lock and closes the file. Later View, Update and Ping calls fail with
 // storage.ErrClosed; closing again is a no-op that returns nil.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close %s: %w", s.path, err)
 	}
@@ -80,6 +88,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bolt: ping: %w", err)
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	btx, err := s.db.Begin(false)
 	if err != nil {
 		return mapError("ping", err)
@@ -116,6 +126,8 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(storage.Tx) erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bolt: %s: %w", op, err)
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	btx, err := s.db.Begin(writable)
 	if err != nil {
 		return mapError("begin "+op, err)
@@ -143,4 +155,60 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(storage.Tx) erro
 		return mapError("commit", err)
 	}
 	return nil
+}
+
+// Compact rewrites the database into a new file holding only live data and
+// replaces the old file with it, so that overwritten and deleted values
+// (such as crypto-shredded key material) no longer remain in free pages.
+// Transactions wait while it runs. Bucket sequences, and so revisions, are
+// preserved.
+func (s *Store) Compact(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bolt: compact: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tmp := s.path + ".compact"
+	_ = os.Remove(tmp)
+	dst, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: s.opts.Timeout})
+	if err != nil {
+		return fmt.Errorf("bolt: compact: open %s: %w", tmp, err)
+	}
+	if err := bbolt.Compact(dst, s.db, 64<<20); err != nil {
+		_ = dst.Close()
+		_ = os.Remove(tmp)
+		return mapError("compact", err)
+	}
+	if err := dst.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("bolt: compact: close %s: %w", tmp, err)
+	}
+	if err := s.db.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("bolt: compact: close %s: %w", s.path, err)
+	}
+	renameErr := os.Rename(tmp, s.path)
+	if renameErr == nil {
+		renameErr = syncDir(filepath.Dir(s.path))
+	}
+	db, err := bbolt.Open(s.path, 0o600, s.opts)
+	if err != nil {
+		return openError(s.path, s.opts.Timeout, err)
+	}
+	s.db = db
+	if renameErr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("bolt: compact: replace %s: %w", s.path, renameErr)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
