@@ -67,6 +67,31 @@ const (
 	// CodeAuditUnavailable (503): the audit record could not be written; the
 	// operation's result is withheld.
 	CodeAuditUnavailable = "audit_unavailable"
+
+	// Lifecycle and policy refusals (docs/lifecycle.md).
+
+	// CodeIllegalTransition (409): the lifecycle action is not legal from
+	// the current state.
+	CodeIllegalTransition = "illegal_transition"
+	// CodeKeyPreActive (409): the key or version is not activated yet.
+	CodeKeyPreActive = "key_pre_active"
+	// CodeKeySuspended (409): the key or version refuses every operation.
+	CodeKeySuspended = "key_suspended"
+	// CodeKeyDeactivated (409): the key or version decrypts but does not
+	// encrypt.
+	CodeKeyDeactivated = "key_deactivated"
+	// CodeKeyCompromised (409): decrypt needs allow_compromised.
+	CodeKeyCompromised = "key_compromised"
+	// CodeKeyDestroyScheduled (409): the key decrypts until its deadline but
+	// does not encrypt.
+	CodeKeyDestroyScheduled = "key_destroy_scheduled"
+	// CodeKeyDestroyed (410): the key or version was destroyed.
+	CodeKeyDestroyed = "key_destroyed"
+	// CodeVersionBelowMinimum (409): the ciphertext's version is below the
+	// key's min_decryption_version.
+	CodeVersionBelowMinimum = "version_below_minimum"
+	// CodePolicyViolation (422): the key would break the crypto policy.
+	CodePolicyViolation = "policy_violation"
 )
 
 // Error is a failure reported by the server: a non-2xx response, or a failed

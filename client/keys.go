@@ -36,6 +36,18 @@ type Key struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 	// State is the key's lifecycle state, e.g. "active" (see docs/lifecycle.md).
 	State string `json:"state"`
+	// PrimarySince is when the primary version became primary.
+	PrimarySince time.Time `json:"primary_since"`
+	// RotationPeriod (e.g. "90d") rotates the key automatically; empty: none.
+	RotationPeriod string `json:"rotation_period,omitempty"`
+	// MinDecryptionVersion refuses ciphertexts of older versions.
+	MinDecryptionVersion int `json:"min_decryption_version,omitempty"`
+	// UsageBound is how many encryptions a version performs before the key
+	// rotates by itself.
+	UsageBound uint64 `json:"usage_bound"`
+	// ActivateAt and DeactivateAt change the key's state on time.
+	ActivateAt   time.Time `json:"activate_at,omitzero"`
+	DeactivateAt time.Time `json:"deactivate_at,omitzero"`
 	// DestroyAt is when a destroy-scheduled key will be destroyed.
 	DestroyAt time.Time `json:"destroy_at,omitzero"`
 	// DestroyedAt and DestroyedBy describe a destroyed key's tombstone.
@@ -83,6 +95,24 @@ type CreateKeyRequest struct {
 	Owner       string            `json:"owner,omitempty"`
 	// PreActive creates the key pre-active: unusable until activated.
 	PreActive bool `json:"pre_active,omitempty"`
+	KeyPolicy
+}
+
+// KeyPolicy sets a key's rotation and use policy. Nil fields are left
+// unchanged (on create: defaults).
+type KeyPolicy struct {
+	// RotationPeriod such as "90d", "36h"; "0" removes scheduled rotation.
+	RotationPeriod       *string    `json:"rotation_period,omitempty"`
+	MinDecryptionVersion *int       `json:"min_decryption_version,omitempty"`
+	UsageBound           *uint64    `json:"usage_bound,omitempty"`
+	ActivateAt           *time.Time `json:"activate_at,omitempty"`
+	DeactivateAt         *time.Time `json:"deactivate_at,omitempty"`
+}
+
+// RotateOptions qualify a rotation. CompromiseVersions makes it an
+// emergency rotation: those versions are marked compromised at once.
+type RotateOptions struct {
+	CompromiseVersions []int `json:"compromise_versions,omitempty"`
 }
 
 // ListKeysOptions selects a page of keys. Zero values use the server's
@@ -193,12 +223,32 @@ func (c *Client) AllKeys(ctx context.Context, opts ListKeysOptions) iter.Seq2[Ke
 // RotateKey calls POST /v1/keys/{key}/rotate, which makes a new primary
 // version, and returns the updated key.
 func (c *Client) RotateKey(ctx context.Context, key string) (*Key, error) {
+	return c.RotateKeyWith(ctx, key, RotateOptions{})
+}
+
+// RotateKeyWith calls POST /v1/keys/{key}/rotate with options, e.g. an
+// emergency rotation that marks old versions compromised.
+func (c *Client) RotateKeyWith(ctx context.Context, key string, opts RotateOptions) (*Key, error) {
 	p, err := keyPath(key, "/rotate")
 	if err != nil {
 		return nil, err
 	}
 	var out Key
-	if _, err := c.do(ctx, http.MethodPost, p, nil, true, struct{}{}, &out); err != nil {
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, opts, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateKeyPolicy calls PATCH /v1/keys/{key} to change the key's rotation
+// and use policy.
+func (c *Client) UpdateKeyPolicy(ctx context.Context, key string, p KeyPolicy) (*Key, error) {
+	path, err := keyPath(key, "")
+	if err != nil {
+		return nil, err
+	}
+	var out Key
+	if _, err := c.do(ctx, http.MethodPatch, path, nil, true, p, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -42,6 +42,10 @@ func TestScripts(t *testing.T) {
 			cfg.Storage.Path = filepath.Join(env.WorkDir, "data", "arca.db")
 			cfg.Audit.Path = filepath.Join(env.WorkDir, "data", "audit.log")
 			dev := !strings.HasPrefix(filepath.Base(env.WorkDir), "script-operator")
+			// Scripts that ship a policy.yaml run under that crypto policy.
+			if p := filepath.Join(env.WorkDir, "policy.yaml"); fileExists(p) {
+				cfg.PolicyFile = p
+			}
 			opts := server.Options{Dev: dev, DevRootToken: devRootToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			if !dev {
 				opts.DevRootToken = ""
@@ -128,4 +132,9 @@ func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: envfile NAME FILE")
 	}
 	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

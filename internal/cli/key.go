@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,8 @@ or its id.`,
 		newKeyRotateCommand(),
 		newKeyVersionsCommand(),
 		newKeyLifecycleCommand(),
+		newKeyUpdateCommand(),
+		newKeyHealthCommand(),
 	)
 	return cmd
 }
@@ -33,6 +36,7 @@ or its id.`,
 func newKeyCreateCommand() *cobra.Command {
 	var req client.CreateKeyRequest
 	var labels []string
+	var pf policyFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a key",
@@ -51,6 +55,9 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 			if req.Labels, err = parsePairs(cmd, "label", labels); err != nil {
 				return err
 			}
+			if req.KeyPolicy, err = pf.policy(cmd); err != nil {
+				return err
+			}
 			k, err := c.CreateKey(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -64,6 +71,7 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 	f.StringVar(&req.Description, "description", "", "free-text description")
 	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")
+	pf.register(cmd, false)
 	f.BoolVar(&req.PreActive, "pre-active", false, "create the key pre-active: unusable until \"arca key lifecycle KEY activate\"")
 	return cmd
 }
@@ -147,12 +155,18 @@ func newKeyShowCommand() *cobra.Command {
 }
 
 func newKeyRotateCommand() *cobra.Command {
-	return &cobra.Command{
+	var opts client.RotateOptions
+	cmd := &cobra.Command{
 		Use:   "rotate KEY",
 		Short: "Create a new primary version of a key",
 		Long: `Create a new version of the key and make it primary: new encryptions use
 it, while ciphertexts of older versions still decrypt (and can be moved to
-the new version with "arca rewrap").`,
+the new version with "arca rewrap").
+
+With --compromise-version (repeatable) it is an emergency rotation: the
+given old versions are marked compromised in the same step, so they no
+longer decrypt without --allow-compromised.`,
+		Example:      "  arca key rotate billing\n  arca key rotate billing --compromise-version 3",
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -160,13 +174,95 @@ the new version with "arca rewrap").`,
 			if err != nil {
 				return err
 			}
-			k, err := c.RotateKey(cmd.Context(), args[0])
+			k, err := c.RotateKeyWith(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}
 			return printKeyResult(cmd, g, k)
 		},
 	}
+	cmd.Flags().IntSliceVar(&opts.CompromiseVersions, "compromise-version", nil, "mark this old version compromised (repeatable)")
+	return cmd
+}
+
+// policyFlags are the key policy flags of "key create" and "key update".
+type policyFlags struct {
+	rotationPeriod       string
+	usageBound           uint64
+	minDecryptionVersion int
+	activateAt           string
+	deactivateAt         string
+}
+
+func (f *policyFlags) register(cmd *cobra.Command, update bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.rotationPeriod, "rotation-period", "", `rotate automatically at this age of the primary version, e.g. 90d ("0": never)`)
+	fl.Uint64Var(&f.usageBound, "usage-bound", 0, "encryptions per version before the key rotates by itself (default 2^30, at most 2^32)")
+	fl.StringVar(&f.activateAt, "activate-at", "", "activate the key at this time (RFC 3339); before it the key is pre-active")
+	fl.StringVar(&f.deactivateAt, "deactivate-at", "", "deactivate the key at this time (RFC 3339)")
+	if update {
+		fl.IntVar(&f.minDecryptionVersion, "min-decryption-version", 0, "refuse ciphertexts of versions below this")
+	}
+}
+
+// policy returns the policy fields given on the command line.
+func (f *policyFlags) policy(cmd *cobra.Command) (client.KeyPolicy, error) {
+	var p client.KeyPolicy
+	fl := cmd.Flags()
+	if fl.Changed("rotation-period") {
+		p.RotationPeriod = &f.rotationPeriod
+	}
+	if fl.Changed("usage-bound") {
+		p.UsageBound = &f.usageBound
+	}
+	if fl.Changed("min-decryption-version") {
+		p.MinDecryptionVersion = &f.minDecryptionVersion
+	}
+	for _, tf := range []struct {
+		name string
+		val  string
+		dst  **time.Time
+	}{{"activate-at", f.activateAt, &p.ActivateAt}, {"deactivate-at", f.deactivateAt, &p.DeactivateAt}} {
+		if !fl.Changed(tf.name) {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339, tf.val)
+		if err != nil {
+			return p, usageErrorf(cmd, "--%s must be an RFC 3339 time such as 2027-01-01T00:00:00Z", tf.name)
+		}
+		*tf.dst = &ts
+	}
+	return p, nil
+}
+
+func newKeyUpdateCommand() *cobra.Command {
+	var pf policyFlags
+	cmd := &cobra.Command{
+		Use:   "update KEY",
+		Short: "Change a key's rotation and use policy",
+		Long: `Change a key's rotation period, usage bound, minimum decryption version, or
+activation and deactivation times. Only the flags given change.`,
+		Example:      "  arca key update billing --rotation-period 90d --usage-bound 100000000",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			p, err := pf.policy(cmd)
+			if err != nil {
+				return err
+			}
+			k, err := c.UpdateKeyPolicy(cmd.Context(), args[0], p)
+			if err != nil {
+				return err
+			}
+			return printKeyResult(cmd, g, k)
+		},
+	}
+	pf.register(cmd, true)
+	return cmd
 }
 
 func newKeyVersionsCommand() *cobra.Command {

@@ -79,7 +79,18 @@ func printKey(w io.Writer, k *client.Key) error {
 	if !k.DestroyedAt.IsZero() {
 		fmt.Fprintf(tw, "Destroyed:\t%s by %s\n", formatTime(k.DestroyedAt), orDash(k.DestroyedBy))
 	}
-	fmt.Fprintf(tw, "Primary version:\t%d\n", k.PrimaryVersion)
+	fmt.Fprintf(tw, "Primary version:\t%d (since %s)\n", k.PrimaryVersion, formatTime(k.PrimarySince))
+	fmt.Fprintf(tw, "Rotation period:\t%s\n", orDash(k.RotationPeriod))
+	fmt.Fprintf(tw, "Usage bound:\t%d encryptions per version\n", k.UsageBound)
+	if k.MinDecryptionVersion > 0 {
+		fmt.Fprintf(tw, "Min decryption version:\t%d\n", k.MinDecryptionVersion)
+	}
+	if !k.ActivateAt.IsZero() {
+		fmt.Fprintf(tw, "Activate at:\t%s\n", formatTime(k.ActivateAt))
+	}
+	if !k.DeactivateAt.IsZero() {
+		fmt.Fprintf(tw, "Deactivate at:\t%s\n", formatTime(k.DeactivateAt))
+	}
 	fmt.Fprintf(tw, "Description:\t%s\n", orDash(k.Description))
 	fmt.Fprintf(tw, "Owner:\t%s\n", orDash(k.Owner))
 	fmt.Fprintf(tw, "Labels:\t%s\n", orDash(formatLabels(k.Labels)))

@@ -28,6 +28,7 @@ type serverFlags struct {
 	storagePath  string
 	auditPath    string
 	logLevel     string
+	policyFile   string
 	dev          bool
 	devRootToken string
 }
@@ -62,6 +63,7 @@ listening on loopback only. Never use it for real keys.`,
 	fl.StringVar(&f.storagePath, "storage-path", "", "bbolt database file")
 	fl.StringVar(&f.auditPath, "audit-path", "", "audit log file")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+	fl.StringVar(&f.policyFile, "policy-file", "", "crypto policy file (YAML); reloaded on SIGHUP")
 	fl.BoolVar(&f.dev, "dev", false, "run a throwaway, auto-unsealed development server")
 	fl.StringVar(&f.devRootToken, "dev-root-token", "", "root token of the dev server (env "+envDevRootToken+"; default random)")
 	return cmd
@@ -89,6 +91,7 @@ func serverConfig(cmd *cobra.Command, f *serverFlags) (config.Config, error) {
 	set("storage-path", &cfg.Storage.Path, f.storagePath)
 	set("audit-path", &cfg.Audit.Path, f.auditPath)
 	set("log-level", &cfg.LogLevel, f.logLevel)
+	set("policy-file", &cfg.PolicyFile, f.policyFile)
 	return cfg, nil
 }
 
@@ -119,11 +122,25 @@ func runServer(cmd *cobra.Command, f *serverFlags) error {
 	if f.dev {
 		printDevBanner(cmd.OutOrStdout(), srv.URL(), srv.RootToken())
 	}
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-srv.Done():
-		logger.Error("server stopped", "error", err)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down")
+			break loop
+		case err := <-srv.Done():
+			logger.Error("server stopped", "error", err)
+			break loop
+		case <-hup:
+			if err := srv.ReloadPolicy(context.Background()); err != nil {
+				logger.Error("crypto policy not reloaded", "error", err)
+			} else {
+				logger.Info("crypto policy reloaded")
+			}
+		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

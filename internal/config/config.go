@@ -27,6 +27,9 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// PolicyFile is the crypto policy (YAML); empty means the permissive
+	// default policy.
+	PolicyFile string `yaml:"policy_file"`
 }
 
 // TLS holds the server certificate and key files (PEM).
@@ -97,6 +100,7 @@ var envVars = []struct {
 		return err
 	}},
 	{"ARCA_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"ARCA_POLICY_FILE", func(c *Config, v string) error { c.PolicyFile = v; return nil }},
 }
 
 // EnvNames lists the environment variables LoadEnv reads.

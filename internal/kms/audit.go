@@ -23,6 +23,7 @@ const (
 	OpDecrypt          = "key.decrypt"
 	OpRewrap           = "key.rewrap"
 	OpDataKey          = "key.generate_data_key"
+	OpKeyUpdate        = "key.update"
 	OpKeyLifecycle     = "key.lifecycle"
 	OpVersionLifecycle = "key.version.lifecycle"
 	OpRandom           = "random"

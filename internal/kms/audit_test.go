@@ -67,7 +67,7 @@ func TestEveryCallWritesOneAuditRecord(t *testing.T) {
 		}},
 		{"GetKey", OpKeyGet, func(ctx context.Context) error { return err1(e.svc.GetKey(ctx, "audited")) }},
 		{"ListKeys", OpKeyList, func(ctx context.Context) error { return err1(e.svc.ListKeys(ctx, ListKeysRequest{})) }},
-		{"RotateKey", OpKeyRotate, func(ctx context.Context) error { return err1(e.svc.RotateKey(ctx, "audited")) }},
+		{"RotateKey", OpKeyRotate, func(ctx context.Context) error { return err1(e.svc.RotateKey(ctx, RotateRequest{Key: "audited"})) }},
 		{"ListVersions", OpKeyVersions, func(ctx context.Context) error {
 			return err1(e.svc.ListVersions(ctx, ListVersionsRequest{Key: "audited"}))
 		}},
@@ -189,9 +189,9 @@ func TestEveryCallWritesOneAuditRecord(t *testing.T) {
 		failed("list keys with bad page token", rootUser, OpKeyList, CodeInvalidArgument, func(ctx context.Context) error {
 			return err1(e.svc.ListKeys(ctx, ListKeysRequest{PageToken: "!!"}))
 		}),
-		allowed("rotate key", rootUser, OpKeyRotate, func(ctx context.Context) error { return err1(e.svc.RotateKey(ctx, "audited")) }),
+		allowed("rotate key", rootUser, OpKeyRotate, func(ctx context.Context) error { return err1(e.svc.RotateKey(ctx, RotateRequest{Key: "audited"})) }),
 		failed("rotate missing key", rootUser, OpKeyRotate, CodeKeyNotFound, func(ctx context.Context) error {
-			return err1(e.svc.RotateKey(ctx, "missing"))
+			return err1(e.svc.RotateKey(ctx, RotateRequest{Key: "missing"}))
 		}),
 		allowed("list versions", rootUser, OpKeyVersions, func(ctx context.Context) error {
 			return err1(e.svc.ListVersions(ctx, ListVersionsRequest{Key: "audited"}))

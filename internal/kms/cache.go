@@ -24,13 +24,15 @@ type cachedKey struct {
 type versionEntry struct {
 	vk    *crypto.VersionKey
 	state lifecycle.State
+	usage *usage
 }
 
 // setVersionState records a version's new state in the cache, if the
 // version is cached.
 func (ck *cachedKey) setVersionState(v uint32, st lifecycle.State) {
 	if e, ok := ck.versions.Load(v); ok {
-		ck.versions.Store(v, &versionEntry{vk: e.(*versionEntry).vk, state: st})
+		old := e.(*versionEntry)
+		ck.versions.Store(v, &versionEntry{vk: old.vk, state: st, usage: old.usage})
 	}
 }
 
@@ -149,7 +151,7 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
 	}
-	actual, _ := ck.versions.LoadOrStore(v, &versionEntry{vk: vk, state: vr.State})
+	actual, _ := ck.versions.LoadOrStore(v, &versionEntry{vk: vk, state: vr.State, usage: newUsage(vr.UsageReserved)})
 	return actual.(*versionEntry), nil
 }
 

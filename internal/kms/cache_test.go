@@ -43,7 +43,7 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	}
 	// Give half the keys a second version, so decrypts need both.
 	for _, k := range all[:keys/2] {
-		if _, err := e.svc.RotateKey(e.ctx(), k.Name); err != nil {
+		if _, err := e.svc.RotateKey(e.ctx(), RotateRequest{Key: k.Name}); err != nil {
 			t.Fatalf("RotateKey: %v", err)
 		}
 		checkBound("after RotateKey")

@@ -57,7 +57,7 @@ func TestConcurrentRotationsAndEncryptions(t *testing.T) {
 	for g := range rotators {
 		rotWG.Go(func() {
 			for range rotations {
-				k, err := e.svc.RotateKey(e.ctx(), key.Name)
+				k, err := e.svc.RotateKey(e.ctx(), RotateRequest{Key: key.Name})
 				if err != nil {
 					t.Errorf("rotator %d: RotateKey: %v", g, err)
 					return

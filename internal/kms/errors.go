@@ -50,6 +50,9 @@ const (
 	CodeKeyDestroyScheduled Code = "key_destroy_scheduled"
 	CodeKeyDestroyed        Code = "key_destroyed"
 	CodeVersionNotPrimary   Code = "version_not_primary"
+	// CodeVersionBelowMinimum refuses a ciphertext of a version older than
+	// the key's min_decryption_version.
+	CodeVersionBelowMinimum Code = "version_below_minimum"
 )
 
 // Error is a failure with a stable code and a message that is safe to show to

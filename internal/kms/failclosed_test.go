@@ -167,7 +167,7 @@ func TestChangesRollBackWithoutAudit(t *testing.T) {
 	if created != nil {
 		t.Errorf("CreateKey returned a key although it failed: %+v", created)
 	}
-	rotated, err := svc.RotateKey(ctx(), "k")
+	rotated, err := svc.RotateKey(ctx(), RotateRequest{Key: "k"})
 	wantCode(t, "RotateKey", err, CodeAuditUnavailable)
 	if rotated != nil {
 		t.Errorf("RotateKey returned a key although it failed: %+v", rotated)

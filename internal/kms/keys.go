@@ -32,6 +32,8 @@ type Key struct {
 	UpdatedAt      time.Time
 	// State is the key's lifecycle state (see package lifecycle).
 	State lifecycle.State
+	// Policy is the key's rotation and use policy.
+	Policy KeyPolicy
 	// DestroyAt is when a destroy-scheduled key will be destroyed.
 	DestroyAt time.Time
 	// DestroyedAt and DestroyedBy record the destruction of a destroyed key.
@@ -81,6 +83,8 @@ type CreateKeyRequest struct {
 	// PreActive creates the key in the pre-active state: it cannot be used
 	// until it is activated.
 	PreActive bool
+	// Policy sets the key's rotation and use policy.
+	Policy PolicyUpdate
 }
 
 // keyRecord is the stored form of Key.
@@ -95,7 +99,26 @@ type keyRecord struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	keyPolicy
 	tombstone
+}
+
+// keyPolicy is a key's rotation and use policy, stored with the key.
+type keyPolicy struct {
+	// PrimarySince is when the current primary version became primary.
+	PrimarySince time.Time `json:"primary_since"`
+	// RotationPeriod rotates the key automatically once the primary
+	// version is this old; zero means no scheduled rotation.
+	RotationPeriod time.Duration `json:"rotation_period,omitempty"`
+	// MinDecryptionVersion refuses decryption of ciphertexts of older
+	// versions; zero or one allows every version.
+	MinDecryptionVersion uint32 `json:"min_decryption_version,omitempty"`
+	// UsageBound is how many encryptions one version may perform before
+	// the key rotates; zero means DefaultUsageBound.
+	UsageBound uint64 `json:"usage_bound,omitempty"`
+	// ActivateAt and DeactivateAt move the key between states on time.
+	ActivateAt   time.Time `json:"activate_at,omitzero"`
+	DeactivateAt time.Time `json:"deactivate_at,omitzero"`
 }
 
 // versionRecord is the stored form of a key version. Material is the key
@@ -110,6 +133,9 @@ type versionRecord struct {
 	Provenance Provenance       `json:"provenance"`
 	// Material is absent once the version is destroyed.
 	Material []byte `json:"material,omitempty"`
+	// UsageReserved is how many encryptions have been reserved for this
+	// version, in blocks; the in-memory count never passes it.
+	UsageReserved uint64 `json:"usage_reserved,omitempty"`
 	tombstone
 }
 
@@ -127,7 +153,21 @@ func (r *keyRecord) public() *Key {
 		Labels: maps.Clone(r.Labels), Owner: r.Owner, PrimaryVersion: r.PrimaryVersion,
 		CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt,
 		State: r.State, DestroyAt: r.DestroyAt, DestroyedAt: r.DestroyedAt, DestroyedBy: r.DestroyedBy,
+		Policy: KeyPolicy{
+			PrimarySince: r.PrimarySince, RotationPeriod: r.RotationPeriod, MinDecryptionVersion: r.MinDecryptionVersion,
+			UsageBound: r.usageBound(), ActivateAt: r.ActivateAt, DeactivateAt: r.DeactivateAt,
+		},
 	}
+}
+
+// KeyPolicy is the public form of a key's rotation and use policy.
+type KeyPolicy struct {
+	PrimarySince         time.Time
+	RotationPeriod       time.Duration
+	MinDecryptionVersion uint32
+	UsageBound           uint64
+	ActivateAt           time.Time
+	DeactivateAt         time.Time
 }
 
 func (r *versionRecord) public() KeyVersion {
@@ -173,6 +213,9 @@ func (r *CreateKeyRequest) validate() (crypto.Algorithm, error) {
 		return "", Errorf(CodeInvalidArgument, "owner must be at most %d printable characters", maxOwner)
 	}
 	if err := validateLabels(r.Labels); err != nil {
+		return "", err
+	}
+	if err := r.Policy.validate(); err != nil {
 		return "", err
 	}
 	return alg, nil
@@ -267,7 +310,11 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 		CreatedAt: now, CreatedBy: id.ID, UpdatedAt: now,
 		tombstone: tombstone{State: lifecycle.Active},
 	}
-	if req.PreActive {
+	rec.keyPolicy = req.Policy.record(now)
+	if err := policyViolation(s.Policy().CheckCreate(policyKey(rec))); err != nil {
+		return nil, err
+	}
+	if req.PreActive || (!rec.ActivateAt.IsZero() && rec.ActivateAt.After(now)) {
 		rec.State = lifecycle.PreActive
 	}
 	t.keyID, t.keyVersion = rec.ID, 1
@@ -378,67 +425,6 @@ func (s *Service) GetKey(ctx context.Context, ref string) (key *Key, err error) 
 	}
 	t.keyID = ck.rec.ID
 	return ck.rec.public(), nil
-}
-
-// RotateKey adds a new version and makes it primary. Old versions keep
-// decrypting. Concurrent rotations each add exactly one version.
-func (s *Service) RotateKey(ctx context.Context, ref string) (key *Key, err error) {
-	t := &target{}
-	defer func() {
-		if err = s.finish(ctx, OpKeyRotate, t, err); err != nil {
-			key = nil
-		}
-	}()
-	kr, id, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer kr.Release()
-	for attempt := 0; ; attempt++ {
-		var rec *keyRecord
-		err = s.update(ctx, OpKeyRotate, t, func(tx storage.Tx) error {
-			cur, rev, err := loadKey(tx, kr, ref)
-			if err != nil {
-				return err
-			}
-			t.keyID, t.keyVersion = cur.ID, cur.PrimaryVersion+1
-			if cur.State != lifecycle.Active && cur.State != lifecycle.PreActive {
-				return stateError(cur.State, "only active and pre-active keys can be rotated")
-			}
-			now := s.now().UTC()
-			next := *cur
-			next.PrimaryVersion = cur.PrimaryVersion + 1
-			next.UpdatedAt = now
-			vr, err := s.newVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, id.ID, now)
-			if err != nil {
-				return err
-			}
-			if err := putVersion(tx, kr, vr); err != nil {
-				return err
-			}
-			kv, err := encodeRecord(kr, nsKeys, cur.ID, &next)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.CompareAndSwap(nsKeys, cur.ID, kv, rev); err != nil {
-				return err
-			}
-			rec = &next
-			return nil
-		})
-		if (errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrExists)) && attempt < 10 {
-			continue
-		}
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, keyNotFound(ref)
-		}
-		if err != nil {
-			return nil, storageError("rotate key", err)
-		}
-		s.keys.add(rec)
-		t.keyID, t.keyVersion = rec.ID, rec.PrimaryVersion
-		return rec.public(), nil
-	}
 }
 
 // ListKeysRequest selects a page of keys.

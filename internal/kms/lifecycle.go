@@ -139,11 +139,7 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 			return err
 		}
 		next.UpdatedAt = now
-		v, err := encodeRecord(kr, nsKeys, cur.ID, &next)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.CompareAndSwap(nsKeys, cur.ID, v, rev); err != nil {
+		if err := casKey(tx, kr, &next, rev); err != nil {
 			return err
 		}
 		rec = &next
@@ -200,11 +196,7 @@ func (s *Service) ChangeVersionState(ctx context.Context, req ChangeStateRequest
 		if err := vr.apply(a, waiting, s.now().UTC()); err != nil {
 			return err
 		}
-		v, err := encodeRecord(kr, nsKeyVersions, k, &vr)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.CompareAndSwap(nsKeyVersions, k, v, rev); err != nil {
+		if err := casVersion(tx, kr, &vr, rev); err != nil {
 			return err
 		}
 		ck = s.keys.add(key)

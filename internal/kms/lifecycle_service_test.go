@@ -150,7 +150,7 @@ func TestKeyStatesGateEveryOperation(t *testing.T) {
 	lcWant(t, "unknown action", e.change("k", 0, "explode", 0), CodeInvalidArgument)
 	lcWant(t, "waiting days out of range", e.change("k", 0, "schedule-destruction", 366), CodeInvalidArgument)
 	lcWant(t, "waiting days on another action", e.change("k", 0, "suspend", 3), CodeInvalidArgument)
-	_, err := e.svc.RotateKey(e.ctx, "k")
+	_, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: "k"})
 	lcWant(t, "rotate a compromised key", err, CodeKeyCompromised)
 
 	// The audit record marks the use of a compromised key.
@@ -244,7 +244,7 @@ func TestScheduledDestructionShredsTheKeyAtTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	ct1 := e.encrypt(t, "doomed", "one")
-	if _, err := e.svc.RotateKey(e.ctx, "doomed"); err != nil {
+	if _, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: "doomed"}); err != nil {
 		t.Fatal(err)
 	}
 	ct2 := e.encrypt(t, "doomed", "two")
@@ -323,7 +323,7 @@ func TestDestroyingOneVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := e.encrypt(t, "v", "old")
-	if _, err := e.svc.RotateKey(e.ctx, "v"); err != nil {
+	if _, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: "v"}); err != nil {
 		t.Fatal(err)
 	}
 	cur := e.encrypt(t, "v", "current")
@@ -347,7 +347,7 @@ func TestDestroyingOneVersion(t *testing.T) {
 		t.Fatalf("other version after destruction: %q %v", got, err)
 	}
 	// A compromised version refuses decryption unless allowed.
-	if _, err := e.svc.RotateKey(e.ctx, "v"); err != nil {
+	if _, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: "v"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.change("v", 2, "compromise", 0); err != nil {

@@ -111,27 +111,41 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 	if err := validateBinding(b); err != nil {
 		return nil, err
 	}
-	ck, err := s.resolve(ctx, kr, key)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		ck, err := s.resolve(ctx, kr, key)
+		if err != nil {
+			return nil, err
+		}
+		t.keyID = ck.rec.ID
+		if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
+			return nil, err
+		}
+		ve, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
+		if err != nil {
+			return nil, err
+		}
+		t.keyVersion = ve.vk.Version()
+		if err := checkUse(ck, ve, lifecycle.Encrypt, false); err != nil {
+			return nil, err
+		}
+		err = s.countEncryption(ctx, kr, ck, ve)
+		if errors.Is(err, errVersionExhausted) && attempt < 5 {
+			// The primary version has done all the encryptions its bound
+			// allows: rotate (once, whoever gets there first) and retry.
+			if err := s.rotateExhausted(ctx, kr, ck, ve.vk.Version()); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, storageError("count encryption", err)
+		}
+		c, err := ve.vk.Seal(plaintext, b)
+		if err != nil {
+			return nil, internal("encrypt", err)
+		}
+		return &CiphertextResult{KeyID: ck.rec.ID, KeyVersion: ve.vk.Version(), Ciphertext: c.String()}, nil
 	}
-	t.keyID = ck.rec.ID
-	if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
-		return nil, err
-	}
-	ve, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
-	if err != nil {
-		return nil, err
-	}
-	t.keyVersion = ve.vk.Version()
-	if err := checkUse(ck, ve, lifecycle.Encrypt, false); err != nil {
-		return nil, err
-	}
-	c, err := ve.vk.Seal(plaintext, b)
-	if err != nil {
-		return nil, internal("encrypt", err)
-	}
-	return &CiphertextResult{KeyID: ck.rec.ID, KeyVersion: ve.vk.Version(), Ciphertext: c.String()}, nil
 }
 
 // decrypt opens a ciphertext; if key is set the ciphertext must be that key's.
@@ -167,6 +181,9 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	}
 	if err := checkUse(ck, ve, lifecycle.Decrypt, req.AllowCompromised); err != nil {
 		return nil, nil, err
+	}
+	if c.KeyVersion < ck.rec.MinDecryptionVersion {
+		return nil, nil, Errorf(CodeVersionBelowMinimum, "key %q no longer decrypts version %d (min_decryption_version is %d)", ck.rec.Name, c.KeyVersion, ck.rec.MinDecryptionVersion)
 	}
 	pt, err := ve.vk.Open(c, b)
 	if errors.Is(err, crypto.ErrWrongKey) {

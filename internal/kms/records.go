@@ -75,3 +75,26 @@ func storageError(op string, err error) error {
 	}
 	return internal(op, err)
 }
+
+// casKey writes rec over the stored key record, if that is still at
+// revision rev.
+func casKey(tx storage.Tx, kr *seal.Keyring, rec *keyRecord, rev uint64) error {
+	v, err := encodeRecord(kr, nsKeys, rec.ID, rec)
+	if err != nil {
+		return err
+	}
+	_, err = tx.CompareAndSwap(nsKeys, rec.ID, v, rev)
+	return err
+}
+
+// casVersion writes vr over the stored version record, if that is still at
+// revision rev.
+func casVersion(tx storage.Tx, kr *seal.Keyring, vr *versionRecord, rev uint64) error {
+	k := versionKey(vr.KeyID, vr.Version)
+	v, err := encodeRecord(kr, nsKeyVersions, k, vr)
+	if err != nil {
+		return err
+	}
+	_, err = tx.CompareAndSwap(nsKeyVersions, k, v, rev)
+	return err
+}

@@ -18,6 +18,14 @@ import (
 const (
 	OpKeyDestroy     = "key.destroy"
 	OpVersionDestroy = "key.version.destroy"
+	// OpKeyRotateScheduled and OpKeyRotateUsage name automatic rotations:
+	// by rotation_period, and at the usage bound.
+	OpKeyRotateScheduled = "key.rotate.scheduled"
+	OpKeyRotateUsage     = "key.rotate.usage_bound"
+	// OpKeyActivateScheduled and OpKeyDeactivateScheduled name state
+	// changes at activate_at and deactivate_at.
+	OpKeyActivateScheduled   = "key.lifecycle.activate.scheduled"
+	OpKeyDeactivateScheduled = "key.lifecycle.deactivate.scheduled"
 )
 
 // schedulerIdentity is the identity background work runs and is audited as.
@@ -28,12 +36,31 @@ type DueReport struct {
 	// DestroyedKeys and DestroyedVersions count the destructions made.
 	DestroyedKeys     int
 	DestroyedVersions int
+	// Rotated counts keys rotated because their rotation_period elapsed.
+	Rotated int
+	// Activated and Deactivated count state changes made on time.
+	Activated, Deactivated int
 }
 
-// dueItem is a key (Version 0) or a key version whose destruction is due.
+// dueKind is the kind of work a dueItem needs.
+type dueKind int
+
+const (
+	dueDestroy dueKind = iota
+	dueRotate
+	dueActivate
+	dueDeactivate
+)
+
+// dueItem is work that has fallen due on a key, or on one version
+// (destruction only, version != 0).
 type dueItem struct {
+	kind    dueKind
 	keyID   string
 	version uint32
+	// at is the time the work fell due (for a rotation: when the primary
+	// became primary), so a racing change makes it moot.
+	at time.Time
 }
 
 // RunDue performs the time-based work that has fallen due: it destroys
@@ -54,14 +81,35 @@ func (s *Service) RunDue(ctx context.Context) (DueReport, error) {
 	}
 	var errs []error
 	for _, d := range due {
-		if err := s.destroy(ctx, kr, d); err != nil {
-			errs = append(errs, err)
-			continue
+		var err error
+		switch d.kind {
+		case dueDestroy:
+			if err = s.destroy(ctx, kr, d); err == nil && d.version == 0 {
+				rep.DestroyedKeys++
+			} else if err == nil {
+				rep.DestroyedVersions++
+			}
+		case dueRotate:
+			bctx, t := s.backgroundRequest(ctx), &target{}
+			_, err = s.rotate(bctx, kr, d.keyID, OpKeyRotateScheduled, t, rotateOptions{by: schedulerIdentity.ID, dueAt: d.at})
+			switch {
+			case err == nil:
+				rep.Rotated++
+			case errors.Is(err, errRotationNotNeeded):
+				err = nil
+			default:
+				err = s.finish(bctx, OpKeyRotateScheduled, t, err)
+			}
+		case dueActivate, dueDeactivate:
+			var done bool
+			if done, err = s.timedTransition(ctx, kr, d); done && d.kind == dueActivate {
+				rep.Activated++
+			} else if done {
+				rep.Deactivated++
+			}
 		}
-		if d.version == 0 {
-			rep.DestroyedKeys++
-		} else {
-			rep.DestroyedVersions++
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if rep.DestroyedKeys+rep.DestroyedVersions > 0 {
@@ -91,17 +139,27 @@ func (s *Service) findDue(ctx context.Context, kr *seal.Keyring, now time.Time) 
 						KeyID   string `json:"key_id"`
 						ID      string `json:"id"`
 						Version uint32 `json:"version"`
+						keyPolicy
 						tombstone
 					}
 					if err := decodeRecord(kr, ns, it.Key, it.Value, &ts); err != nil {
 						return err
 					}
-					if ts.State == lifecycle.DestroyScheduled && !now.Before(ts.DestroyAt) {
-						if ns == nsKeys {
-							due = append(due, dueItem{keyID: ts.ID})
-						} else {
-							due = append(due, dueItem{keyID: ts.KeyID, version: ts.Version})
+					if ns == nsKeyVersions {
+						if ts.State == lifecycle.DestroyScheduled && !now.Before(ts.DestroyAt) {
+							due = append(due, dueItem{kind: dueDestroy, keyID: ts.KeyID, version: ts.Version})
 						}
+						continue
+					}
+					switch {
+					case ts.State == lifecycle.DestroyScheduled && !now.Before(ts.DestroyAt):
+						due = append(due, dueItem{kind: dueDestroy, keyID: ts.ID})
+					case ts.State == lifecycle.PreActive && !ts.ActivateAt.IsZero() && !now.Before(ts.ActivateAt):
+						due = append(due, dueItem{kind: dueActivate, keyID: ts.ID, at: ts.ActivateAt})
+					case (ts.State == lifecycle.Active || ts.State == lifecycle.Suspended) && !ts.DeactivateAt.IsZero() && !now.Before(ts.DeactivateAt):
+						due = append(due, dueItem{kind: dueDeactivate, keyID: ts.ID, at: ts.DeactivateAt})
+					case ts.State == lifecycle.Active && ts.RotationPeriod > 0 && !now.Before(ts.PrimarySince.Add(ts.RotationPeriod)):
+						due = append(due, dueItem{kind: dueRotate, keyID: ts.ID, at: ts.PrimarySince})
 					}
 				}
 				if after = page.Next; after == "" {
@@ -122,9 +180,7 @@ func (s *Service) findDue(ctx context.Context, kr *seal.Keyring, now time.Time) 
 // the key record (for a key) becomes a tombstone. The caller compacts
 // storage afterwards so the erased bytes leave the backend's files.
 func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) error {
-	var idb [12]byte
-	_, _ = rand.Read(idb[:])
-	ctx = WithRequest(ctx, &Request{ID: hex.EncodeToString(idb[:]), Interface: "scheduler", Received: s.now(), Identity: schedulerIdentity})
+	ctx = s.backgroundRequest(ctx)
 	op := OpKeyDestroy
 	if d.version != 0 {
 		op = OpVersionDestroy
@@ -144,11 +200,7 @@ func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) erro
 				return err
 			}
 			key.UpdatedAt = now
-			v, err := encodeRecord(kr, nsKeys, key.ID, key)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.CompareAndSwap(nsKeys, key.ID, v, rev); err != nil {
+			if err := casKey(tx, kr, key, rev); err != nil {
 				return err
 			}
 			for ver := uint32(1); ver <= key.PrimaryVersion; ver++ {
@@ -171,6 +223,14 @@ func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) erro
 }
 
 var errNotDue = errors.New("destruction no longer due")
+
+// backgroundRequest gives work the server starts by itself its own request
+// id, audited as the scheduler identity.
+func (s *Service) backgroundRequest(ctx context.Context) context.Context {
+	var idb [12]byte
+	_, _ = rand.Read(idb[:])
+	return WithRequest(ctx, &Request{ID: hex.EncodeToString(idb[:]), Interface: "scheduler", Received: s.now(), Identity: schedulerIdentity})
+}
 
 // destroyed moves a destroy-scheduled tombstone to destroyed.
 func (t *tombstone) destroyed(now time.Time) error {
@@ -208,10 +268,48 @@ func shredVersion(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, now t
 		vr.DestroyedAt, vr.DestroyedBy = now, schedulerIdentity.ID
 	}
 	vr.Material = nil
-	val, err := encodeRecord(kr, nsKeyVersions, k, &vr)
-	if err != nil {
-		return err
+	return casVersion(tx, kr, &vr, rev)
+}
+
+// timedTransition activates a pre-active key at its activate_at, or
+// deactivates a key at its deactivate_at, if that is still due.
+func (s *Service) timedTransition(ctx context.Context, kr *seal.Keyring, d dueItem) (bool, error) {
+	ctx = s.backgroundRequest(ctx)
+	op, action := OpKeyActivateScheduled, lifecycle.Activate
+	if d.kind == dueDeactivate {
+		op, action = OpKeyDeactivateScheduled, lifecycle.Deactivate
 	}
-	_, err = tx.CompareAndSwap(nsKeyVersions, k, val, rev)
-	return err
+	t := &target{keyID: d.keyID}
+	var rec *keyRecord
+	err := s.update(ctx, op, t, func(tx storage.Tx) error {
+		cur, rev, err := loadKey(tx, kr, d.keyID)
+		if err != nil {
+			return err
+		}
+		at := cur.ActivateAt
+		if d.kind == dueDeactivate {
+			at = cur.DeactivateAt
+		}
+		if !at.Equal(d.at) || s.now().Before(at) {
+			return errNotDue
+		}
+		next := *cur
+		if err := next.apply(action, 0, s.now().UTC()); err != nil {
+			return errNotDue // the key moved on; nothing to do
+		}
+		next.UpdatedAt = s.now().UTC()
+		if err := casKey(tx, kr, &next, rev); err != nil {
+			return err
+		}
+		rec = &next
+		return nil
+	})
+	if errors.Is(err, errNotDue) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.finish(ctx, op, t, storageError("timed transition", err))
+	}
+	s.keys.add(rec)
+	return true, nil
 }

@@ -35,7 +35,7 @@ func TestSealWipesAndUnsealReloads(t *testing.T) {
 		k := e.createKey("seal-"+string(alg), string(alg))
 		for v := range 3 {
 			if v > 0 {
-				if _, err := e.svc.RotateKey(e.ctx(), k.ID); err != nil {
+				if _, err := e.svc.RotateKey(e.ctx(), RotateRequest{Key: k.ID}); err != nil {
 					t.Fatalf("RotateKey: %v", err)
 				}
 			}
@@ -100,7 +100,9 @@ func TestSealWipesAndUnsealReloads(t *testing.T) {
 		{"CreateKey", func(ctx context.Context) (any, error) {
 			return e.svc.CreateKey(ctx, CreateKeyRequest{Name: "while-sealed"})
 		}},
-		{"RotateKey", func(ctx context.Context) (any, error) { return e.svc.RotateKey(ctx, "seal-aes-256-gcm") }},
+		{"RotateKey", func(ctx context.Context) (any, error) {
+			return e.svc.RotateKey(ctx, RotateRequest{Key: "seal-aes-256-gcm"})
+		}},
 		{"GenerateDataKey", func(ctx context.Context) (any, error) {
 			return e.svc.GenerateDataKey(ctx, DataKeyRequest{Key: "seal-aes-256-gcm"})
 		}},
@@ -253,7 +255,7 @@ func TestSealDuringOperations(t *testing.T) {
 					})
 				case 1:
 					call("RotateKey", func() error {
-						_, err := e.svc.RotateKey(ctx, fmt.Sprintf("busy-%d", i%keys))
+						_, err := e.svc.RotateKey(ctx, RotateRequest{Key: fmt.Sprintf("busy-%d", i%keys)})
 						return err
 					})
 				case 2:
@@ -377,8 +379,8 @@ func TestSealWipesKeyringAfterEachOperation(t *testing.T) {
 		{"GetKey missing", func() error { return err1(e.svc.GetKey(e.ctx(), "missing")) }},
 		{"ListKeys", func() error { return err1(e.svc.ListKeys(e.ctx(), ListKeysRequest{})) }},
 		{"ListKeys invalid", func() error { return err1(e.svc.ListKeys(e.ctx(), ListKeysRequest{Limit: -1})) }},
-		{"RotateKey", func() error { return err1(e.svc.RotateKey(e.ctx(), "held")) }},
-		{"RotateKey missing", func() error { return err1(e.svc.RotateKey(e.ctx(), "missing")) }},
+		{"RotateKey", func() error { return err1(e.svc.RotateKey(e.ctx(), RotateRequest{Key: "held"})) }},
+		{"RotateKey missing", func() error { return err1(e.svc.RotateKey(e.ctx(), RotateRequest{Key: "missing"})) }},
 		{"ListVersions", func() error { return err1(e.svc.ListVersions(e.ctx(), ListVersionsRequest{Key: "held"})) }},
 		{"ListVersions missing", func() error { return err1(e.svc.ListVersions(e.ctx(), ListVersionsRequest{Key: "missing"})) }},
 		{"Encrypt", func() error { return err1(e.svc.Encrypt(e.ctx(), EncryptRequest{Key: "held", Plaintext: []byte("x")})) }},

@@ -134,7 +134,7 @@ func TestKeyMaterialNeverTouchesDiskInPlaintext(t *testing.T) {
 		k := e.createKey("material-"+string(alg), string(alg))
 		keyIDs = append(keyIDs, k.ID)
 		for range 2 {
-			if _, err := e.svc.RotateKey(e.ctx(), k.Name); err != nil {
+			if _, err := e.svc.RotateKey(e.ctx(), RotateRequest{Key: k.Name}); err != nil {
 				t.Fatalf("RotateKey(%s): %v", k.Name, err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/policy"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -28,6 +29,8 @@ type Options struct {
 	Version string
 	// MaxCachedKeys bounds the in-memory key cache (default 100000).
 	MaxCachedKeys int
+	// Policy is the crypto policy in force; nil means policy.Default().
+	Policy *policy.Policy
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -44,6 +47,7 @@ type Service struct {
 
 	keys   *keyCache
 	tokens *tokenCache
+	policy atomic.Pointer[policy.Policy]
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -64,6 +68,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
 		keys: newKeyCache(opts.MaxCachedKeys), tokens: newTokenCache(),
+	}
+	if opts.Policy != nil {
+		s.policy.Store(opts.Policy)
 	}
 	cfg, err := s.loadSealConfig(ctx)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/config"
 	"github.com/arcakms/arca/internal/kms"
+	"github.com/arcakms/arca/internal/policy"
 	"github.com/arcakms/arca/internal/storage/bolt"
 	"github.com/arcakms/arca/internal/version"
 )
@@ -90,7 +91,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync}); err != nil {
 		return nil, fmt.Errorf("server: open audit log: %w", err)
 	}
-	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.audit, Logger: s.log, Version: version.Version}); err != nil {
+	pol, err := s.loadPolicy()
+	if err != nil {
+		return nil, err
+	}
+	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.audit, Logger: s.log, Version: version.Version, Policy: pol}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	if opts.Dev {
@@ -108,7 +113,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 }
 
 func (s *Server) listen() error {
-	handler := rest.New(s.svc, rest.Options{Logger: s.log})
+	handler := rest.New(s.svc, rest.Options{Logger: s.log, LoadPolicy: s.loadPolicy})
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -231,4 +236,23 @@ func (s *Server) startScheduler(opts Options) {
 			}
 		}
 	}()
+}
+
+// loadPolicy reads the configured crypto policy file, or returns the
+// permissive default when none is configured.
+func (s *Server) loadPolicy() (*policy.Policy, error) {
+	if s.cfg.PolicyFile == "" {
+		return policy.Default(), nil
+	}
+	p, err := policy.Load(s.cfg.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("server: crypto policy: %w", err)
+	}
+	return p, nil
+}
+
+// ReloadPolicy re-reads the policy file (on SIGHUP); an invalid file leaves
+// the policy in force unchanged.
+func (s *Server) ReloadPolicy(ctx context.Context) error {
+	return s.svc.ReloadPolicyFromServer(ctx, s.loadPolicy)
 }

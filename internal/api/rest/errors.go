@@ -39,6 +39,8 @@ var statusOf = map[kms.Code]int{
 	kms.CodeKeyDestroyScheduled: http.StatusConflict,
 	kms.CodeKeyDestroyed:        http.StatusGone,
 	kms.CodeVersionNotPrimary:   http.StatusConflict,
+	kms.CodeVersionBelowMinimum: http.StatusConflict,
+	kms.CodePolicyViolation:     http.StatusUnprocessableEntity,
 	kms.CodeRecordTampered:      http.StatusInternalServerError,
 	kms.CodeInternal:            http.StatusInternalServerError,
 	kms.CodeSealed:              http.StatusServiceUnavailable,

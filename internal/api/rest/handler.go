@@ -15,19 +15,24 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/arcakms/arca/internal/kms"
+	"github.com/arcakms/arca/internal/policy"
 )
 
 // Options configures the REST handler.
 type Options struct {
 	// Logger receives operational logs. Defaults to slog.Default().
 	Logger *slog.Logger
+	// LoadPolicy re-reads the crypto policy for POST /v1/policy/reload;
+	// nil reloads the permissive default.
+	LoadPolicy func() (*policy.Policy, error)
 }
 
 // Handler serves the REST API.
 type Handler struct {
-	svc *kms.Service
-	log *slog.Logger
-	mux *http.ServeMux
+	svc  *kms.Service
+	log  *slog.Logger
+	mux  *http.ServeMux
+	opts Options
 }
 
 // New returns the REST API handler over svc.
@@ -35,7 +40,7 @@ func New(svc *kms.Service, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &Handler{svc: svc, log: opts.Logger, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, log: opts.Logger, mux: http.NewServeMux(), opts: opts}
 	byPattern := map[string][]route{}
 	var patterns []string
 	for _, rt := range h.routes() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arcakms/arca/internal/kms"
+	"github.com/arcakms/arca/internal/policy"
 )
 
 type keyJSON struct {
@@ -22,9 +23,10 @@ type keyJSON struct {
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
 	State          string            `json:"state"`
-	DestroyAt      time.Time         `json:"destroy_at,omitzero"`
-	DestroyedAt    time.Time         `json:"destroyed_at,omitzero"`
-	DestroyedBy    string            `json:"destroyed_by,omitzero"`
+	keyPolicyJSON
+	DestroyAt   time.Time `json:"destroy_at,omitzero"`
+	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
+	DestroyedBy string    `json:"destroyed_by,omitzero"`
 }
 
 func keyOf(k *kms.Key) *keyJSON {
@@ -36,7 +38,70 @@ func keyOf(k *kms.Key) *keyJSON {
 		ID: k.ID, Name: k.Name, Algorithm: string(k.Algorithm), Description: k.Description, Labels: labels,
 		Owner: k.Owner, PrimaryVersion: k.PrimaryVersion, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt,
 		State: string(k.State), DestroyAt: k.DestroyAt, DestroyedAt: k.DestroyedAt, DestroyedBy: k.DestroyedBy,
+		keyPolicyJSON: keyPolicyOf(k.Policy),
 	}
+}
+
+// keyPolicyJSON is a key's rotation and use policy on the wire.
+type keyPolicyJSON struct {
+	PrimarySince         time.Time `json:"primary_since"`
+	RotationPeriod       string    `json:"rotation_period,omitzero"`
+	MinDecryptionVersion uint32    `json:"min_decryption_version,omitzero"`
+	UsageBound           uint64    `json:"usage_bound"`
+	ActivateAt           time.Time `json:"activate_at,omitzero"`
+	DeactivateAt         time.Time `json:"deactivate_at,omitzero"`
+}
+
+func keyPolicyOf(p kms.KeyPolicy) keyPolicyJSON {
+	out := keyPolicyJSON{
+		PrimarySince: p.PrimarySince, MinDecryptionVersion: p.MinDecryptionVersion, UsageBound: p.UsageBound,
+		ActivateAt: p.ActivateAt, DeactivateAt: p.DeactivateAt,
+	}
+	if p.RotationPeriod > 0 {
+		out.RotationPeriod = policy.FormatDuration(p.RotationPeriod)
+	}
+	return out
+}
+
+// policyRequest sets a key's rotation and use policy; absent fields are
+// left unchanged. rotation_period "0" (or "") removes scheduled rotation.
+type policyRequest struct {
+	RotationPeriod       *string    `json:"rotation_period"`
+	MinDecryptionVersion *uint32    `json:"min_decryption_version"`
+	UsageBound           *uint64    `json:"usage_bound"`
+	ActivateAt           *time.Time `json:"activate_at"`
+	DeactivateAt         *time.Time `json:"deactivate_at"`
+}
+
+func (p *policyRequest) update() (kms.PolicyUpdate, error) {
+	u := kms.PolicyUpdate{MinDecryptionVersion: p.MinDecryptionVersion, UsageBound: p.UsageBound, ActivateAt: p.ActivateAt, DeactivateAt: p.DeactivateAt}
+	if p.RotationPeriod != nil {
+		var d time.Duration
+		if *p.RotationPeriod != "" && *p.RotationPeriod != "0" {
+			var err error
+			if d, err = policy.ParseDuration(*p.RotationPeriod); err != nil {
+				return u, reject(kms.CodeInvalidArgument, "rotation_period: %v", err)
+			}
+		}
+		u.RotationPeriod = &d
+	}
+	return u, nil
+}
+
+func (h *Handler) updateKey(ctx context.Context, r *http.Request) (int, any, error) {
+	var req policyRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	u, err := req.update()
+	if err != nil {
+		return 0, nil, err
+	}
+	k, err := h.svc.UpdateKeyPolicy(ctx, r.PathValue("key"), u)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keyOf(k), nil
 }
 
 type provenanceJSON struct {
@@ -72,6 +137,7 @@ type createKeyRequest struct {
 	Labels      map[string]string `json:"labels"`
 	Owner       string            `json:"owner"`
 	PreActive   bool              `json:"pre_active"`
+	policyRequest
 }
 
 func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, error) {
@@ -79,9 +145,13 @@ func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, err
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
+	u, err := req.update()
+	if err != nil {
+		return 0, nil, err
+	}
 	k, err := h.svc.CreateKey(ctx, kms.CreateKeyRequest{
 		Name: req.Name, Algorithm: req.Algorithm, Description: req.Description, Labels: req.Labels, Owner: req.Owner,
-		PreActive: req.PreActive,
+		PreActive: req.PreActive, Policy: u,
 	})
 	if err != nil {
 		return 0, nil, err
@@ -100,11 +170,17 @@ func (h *Handler) getKey(ctx context.Context, r *http.Request) (int, any, error)
 	return http.StatusOK, keyOf(k), nil
 }
 
+type rotateRequest struct {
+	// CompromiseVersions makes this an emergency rotation.
+	CompromiseVersions []uint32 `json:"compromise_versions"`
+}
+
 func (h *Handler) rotateKey(ctx context.Context, r *http.Request) (int, any, error) {
-	if err := decode(r, &emptyRequest{}); err != nil {
+	var req rotateRequest
+	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	k, err := h.svc.RotateKey(ctx, r.PathValue("key"))
+	k, err := h.svc.RotateKey(ctx, kms.RotateRequest{Key: r.PathValue("key"), CompromiseVersions: req.CompromiseVersions})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -54,6 +54,7 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, smallBody, true, h.createKey},
 		{http.MethodGet, "/v1/keys", kms.OpKeyList, smallBody, true, h.listKeys},
 		{http.MethodGet, "/v1/keys/{key}", kms.OpKeyGet, smallBody, true, h.getKey},
+		{http.MethodPatch, "/v1/keys/{key}", kms.OpKeyUpdate, smallBody, true, h.updateKey},
 		{http.MethodPost, "/v1/keys/{key}/rotate", kms.OpKeyRotate, smallBody, true, h.rotateKey},
 		{http.MethodGet, "/v1/keys/{key}/versions", kms.OpKeyVersions, smallBody, true, h.listVersions},
 		{http.MethodPost, "/v1/keys/{key}/lifecycle", kms.OpKeyLifecycle, smallBody, true, h.keyLifecycle},
@@ -65,6 +66,11 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/keys/{key}/rewrap", kms.OpRewrap, opBody, true, h.rewrap},
 		{http.MethodPost, "/v1/keys/{key}/datakey", kms.OpDataKey, smallBody, true, h.dataKey},
 		{http.MethodPost, "/v1/random", kms.OpRandom, smallBody, true, h.random},
+
+		{http.MethodGet, "/v1/policy", kms.OpPolicyGet, smallBody, true, h.getPolicy},
+		{http.MethodPost, "/v1/policy/reload", kms.OpPolicyReload, smallBody, true, h.reloadPolicy},
+		{http.MethodGet, "/v1/policy/check", kms.OpPolicyCheck, smallBody, true, h.policyCheck},
+		{http.MethodGet, "/v1/reports/key-health", kms.OpKeyHealth, smallBody, true, h.keyHealth},
 
 		{http.MethodPost, "/v1/batch/encrypt", kms.OpBatchEncrypt, batchBody, true, h.batchEncrypt},
 		{http.MethodPost, "/v1/batch/decrypt", kms.OpBatchDecrypt, batchBody, true, h.batchDecrypt},

@@ -1,0 +1,358 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/arcakms/arca/internal/lifecycle"
+	"github.com/arcakms/arca/internal/policy"
+	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/storage"
+)
+
+// Usage bounds. NIST SP 800-38D limits a key used with random 96-bit nonces
+// to 2^32 encryptions; Arca rotates well before that by default.
+const (
+	DefaultUsageBound uint64 = 1 << 30
+	MaxUsageBound     uint64 = 1 << 32
+	// MinUsageBound keeps the bound large enough to be meaningful.
+	MinUsageBound uint64 = 10
+	// MaxRotationPeriod bounds rotation_period (10 years).
+	MaxRotationPeriod = 10 * 365 * 24 * time.Hour
+	// MinRotationPeriod avoids runaway rotation.
+	MinRotationPeriod = time.Hour
+)
+
+// PolicyUpdate sets a key's rotation and use policy; nil fields are left
+// unchanged (on create: take their defaults).
+type PolicyUpdate struct {
+	RotationPeriod       *time.Duration
+	MinDecryptionVersion *uint32
+	UsageBound           *uint64
+	ActivateAt           *time.Time
+	DeactivateAt         *time.Time
+}
+
+func (u *PolicyUpdate) validate() error {
+	if p := u.RotationPeriod; p != nil && *p != 0 && (*p < MinRotationPeriod || *p > MaxRotationPeriod) {
+		return Errorf(CodeInvalidArgument, "rotation_period must be 0 (none) or between 1h and 10y")
+	}
+	if b := u.UsageBound; b != nil && *b != 0 && (*b < MinUsageBound || *b > MaxUsageBound) {
+		return Errorf(CodeInvalidArgument, "usage_bound must be 0 (default %d) or between %d and 2^32", DefaultUsageBound, MinUsageBound)
+	}
+	if u.ActivateAt != nil && u.DeactivateAt != nil && !u.ActivateAt.IsZero() && !u.DeactivateAt.IsZero() && !u.DeactivateAt.After(*u.ActivateAt) {
+		return Errorf(CodeInvalidArgument, "deactivate_at must be after activate_at")
+	}
+	return nil
+}
+
+// record returns the policy of a new key created at now.
+func (u *PolicyUpdate) record(now time.Time) keyPolicy {
+	p := keyPolicy{PrimarySince: now}
+	u.applyTo(&p)
+	return p
+}
+
+func (u *PolicyUpdate) applyTo(p *keyPolicy) {
+	if u.RotationPeriod != nil {
+		p.RotationPeriod = *u.RotationPeriod
+	}
+	if u.MinDecryptionVersion != nil {
+		p.MinDecryptionVersion = *u.MinDecryptionVersion
+	}
+	if u.UsageBound != nil {
+		p.UsageBound = *u.UsageBound
+	}
+	if u.ActivateAt != nil {
+		p.ActivateAt = u.ActivateAt.UTC()
+	}
+	if u.DeactivateAt != nil {
+		p.DeactivateAt = u.DeactivateAt.UTC()
+	}
+}
+
+func (p *keyPolicy) usageBound() uint64 {
+	if p.UsageBound == 0 {
+		return DefaultUsageBound
+	}
+	return p.UsageBound
+}
+
+// RotateRequest asks to rotate a key. CompromiseVersions marks those older
+// versions compromised in the same step (emergency rotation).
+type RotateRequest struct {
+	Key                string
+	CompromiseVersions []uint32
+}
+
+// rotateOptions qualify an internal rotation.
+type rotateOptions struct {
+	by string
+	// ifPrimary rotates only if this is still the primary version (usage
+	// and scheduled rotations must not rotate twice).
+	ifPrimary uint32
+	// dueAt rotates only if the primary became primary at or before it.
+	dueAt      time.Time
+	compromise []uint32
+}
+
+var errRotationNotNeeded = errors.New("rotation no longer needed")
+
+// rotate adds a version, makes it primary and optionally marks old versions
+// compromised, in one transaction audited as op.
+func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, t *target, o rotateOptions) (*keyRecord, error) {
+	for attempt := 0; ; attempt++ {
+		var rec *keyRecord
+		var compromised []uint32
+		err := s.update(ctx, op, t, func(tx storage.Tx) error {
+			cur, rev, err := loadKey(tx, kr, ref)
+			if err != nil {
+				return err
+			}
+			t.keyID, t.keyVersion = cur.ID, cur.PrimaryVersion+1
+			if o.ifPrimary != 0 && cur.PrimaryVersion != o.ifPrimary {
+				return errRotationNotNeeded
+			}
+			if !o.dueAt.IsZero() && cur.PrimarySince.After(o.dueAt) {
+				return errRotationNotNeeded
+			}
+			if cur.State != lifecycle.Active && cur.State != lifecycle.PreActive {
+				return stateError(cur.State, "only active and pre-active keys can be rotated")
+			}
+			now := s.now().UTC()
+			next := *cur
+			next.PrimaryVersion = cur.PrimaryVersion + 1
+			next.UpdatedAt, next.PrimarySince = now, now
+			vr, err := s.newVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, o.by, now)
+			if err != nil {
+				return err
+			}
+			if err := putVersion(tx, kr, vr); err != nil {
+				return err
+			}
+			for _, v := range o.compromise {
+				if v == 0 || v > cur.PrimaryVersion {
+					return Errorf(CodeInvalidArgument, "compromise_versions: key %q has no version %d", cur.Name, v)
+				}
+				if err := s.setVersionState(tx, kr, cur.ID, v, lifecycle.Compromise, 0); err != nil {
+					return err
+				}
+				compromised = append(compromised, v)
+			}
+			if err := casKey(tx, kr, &next, rev); err != nil {
+				return err
+			}
+			rec = &next
+			return nil
+		})
+		if (errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrExists)) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, errRotationNotNeeded) {
+				return nil, err
+			}
+			return nil, s.keyError(ref, "rotate key", err)
+		}
+		ck := s.keys.add(rec)
+		for _, v := range compromised {
+			ck.setVersionState(v, lifecycle.Compromised)
+		}
+		t.keyID, t.keyVersion = rec.ID, rec.PrimaryVersion
+		return rec, nil
+	}
+}
+
+// RotateKey adds a new version and makes it primary. Old versions keep
+// decrypting. Concurrent rotations each add exactly one version. With
+// CompromiseVersions it is an emergency rotation: those versions are marked
+// compromised in the same step.
+func (s *Service) RotateKey(ctx context.Context, req RotateRequest) (key *Key, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpKeyRotate, t, err); err != nil {
+			key = nil
+		}
+	}()
+	kr, id, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer kr.Release()
+	if len(req.CompromiseVersions) > 1000 {
+		return nil, Errorf(CodeInvalidArgument, "at most 1000 compromise_versions")
+	}
+	versions := slices.Clone(req.CompromiseVersions)
+	slices.Sort(versions)
+	versions = slices.Compact(versions)
+	rec, err := s.rotate(ctx, kr, req.Key, OpKeyRotate, t, rotateOptions{by: id.ID, compromise: versions})
+	if err != nil {
+		return nil, err
+	}
+	return rec.public(), nil
+}
+
+// setVersionState applies a lifecycle action to a version inside tx.
+func (s *Service) setVersionState(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, a lifecycle.Action, waiting time.Duration) error {
+	k := versionKey(keyID, v)
+	var vr versionRecord
+	rev, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
+	if err != nil {
+		return err
+	}
+	if err := vr.apply(a, waiting, s.now().UTC()); err != nil {
+		return fmt.Errorf("version %d: %w", v, err)
+	}
+	return casVersion(tx, kr, &vr, rev)
+}
+
+// UpdateKeyPolicy changes a key's rotation and use policy.
+func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdate) (key *Key, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpKeyUpdate, t, err); err != nil {
+			key = nil
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer kr.Release()
+	if err := u.validate(); err != nil {
+		return nil, err
+	}
+	var rec *keyRecord
+	err = s.update(ctx, OpKeyUpdate, t, func(tx storage.Tx) error {
+		cur, rev, err := loadKey(tx, kr, ref)
+		if err != nil {
+			return err
+		}
+		t.keyID = cur.ID
+		if cur.State == lifecycle.Destroyed {
+			return stateError(cur.State, "a destroyed key cannot change")
+		}
+		next := *cur
+		u.applyTo(&next.keyPolicy)
+		if next.MinDecryptionVersion > next.PrimaryVersion {
+			return Errorf(CodeInvalidArgument, "min_decryption_version %d is above the primary version %d", next.MinDecryptionVersion, next.PrimaryVersion)
+		}
+		if !next.ActivateAt.IsZero() && !next.DeactivateAt.IsZero() && !next.DeactivateAt.After(next.ActivateAt) {
+			return Errorf(CodeInvalidArgument, "deactivate_at must be after activate_at")
+		}
+		// A policy change must not make the key break the rotation rules;
+		// other rules (labels, algorithm) are reported by PolicyCheck.
+		var vs []policy.Violation
+		for _, v := range s.Policy().CheckCreate(policyKey(&next)) {
+			if strings.HasPrefix(v.Rule, "rotation.") {
+				vs = append(vs, v)
+			}
+		}
+		if err := policyViolation(vs); err != nil {
+			return err
+		}
+		next.UpdatedAt = s.now().UTC()
+		if err := casKey(tx, kr, &next, rev); err != nil {
+			return err
+		}
+		rec = &next
+		return nil
+	})
+	if err != nil {
+		return nil, s.keyError(ref, "update key", err)
+	}
+	s.keys.add(rec)
+	return rec.public(), nil
+}
+
+// usage counts one version's encryptions against its bound. used only
+// grows; reserved is the persisted reservation (UsageReserved). Shared by
+// every cache entry of the version.
+type usage struct {
+	mu       sync.Mutex
+	used     atomic.Uint64
+	reserved atomic.Uint64
+}
+
+func newUsage(reserved uint64) *usage {
+	u := &usage{}
+	// After a restart the unused part of the last block is counted as
+	// used: the count can only over-estimate, never exceed the bound.
+	u.used.Store(reserved)
+	u.reserved.Store(reserved)
+	return u
+}
+
+// usageBlock is how many encryptions one storage write reserves.
+func usageBlock(bound uint64) uint64 {
+	return min(max(bound/16, 1), 65536)
+}
+
+// errVersionExhausted means the version reached its usage bound.
+var errVersionExhausted = errors.New("key version reached its usage bound")
+
+// countEncryption reserves one encryption for version ve of ck. It needs a
+// storage write only once per block. When the version has reached its
+// bound it returns errVersionExhausted and the caller rotates.
+func (s *Service) countEncryption(ctx context.Context, kr *seal.Keyring, ck *cachedKey, ve *versionEntry) error {
+	n := ve.usage.used.Add(1)
+	if n <= ve.usage.reserved.Load() {
+		return nil
+	}
+	u := ve.usage
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	bound := ck.rec.usageBound()
+	for n > u.reserved.Load() {
+		have := u.reserved.Load()
+		if have >= bound {
+			return errVersionExhausted
+		}
+		want := min(have+usageBlock(bound), bound)
+		if err := s.reserveUsage(ctx, kr, ck.rec.ID, ve.vk.Version(), want); err != nil {
+			return err
+		}
+		u.reserved.Store(want)
+	}
+	return nil
+}
+
+// reserveUsage persists a version's reservation level.
+func (s *Service) reserveUsage(ctx context.Context, kr *seal.Keyring, keyID string, v uint32, reserved uint64) error {
+	k := versionKey(keyID, v)
+	return s.store.Update(ctx, func(tx storage.Tx) error {
+		var vr versionRecord
+		rev, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
+		if err != nil {
+			return err
+		}
+		if vr.UsageReserved >= reserved {
+			return nil
+		}
+		vr.UsageReserved = reserved
+		return casVersion(tx, kr, &vr, rev)
+	})
+}
+
+// rotateExhausted rotates a key whose primary version v reached its usage
+// bound, unless another request already did. The rotation is audited as its
+// own request of the scheduler identity.
+func (s *Service) rotateExhausted(ctx context.Context, kr *seal.Keyring, ck *cachedKey, v uint32) error {
+	ctx = s.backgroundRequest(ctx)
+	t := &target{}
+	_, err := s.rotate(ctx, kr, ck.rec.ID, OpKeyRotateUsage, t, rotateOptions{by: schedulerIdentity.ID, ifPrimary: v})
+	if errors.Is(err, errRotationNotNeeded) {
+		_, err = s.reload(ctx, kr, ck.rec.ID)
+		return err
+	}
+	if err != nil {
+		return s.finish(ctx, OpKeyRotateUsage, t, err)
+	}
+	return nil
+}
