@@ -218,6 +218,9 @@ func (r *CreateKeyRequest) validate() (crypto.Algorithm, error) {
 	if err := r.Policy.validate(); err != nil {
 		return "", err
 	}
+	if v := r.Policy.MinDecryptionVersion; v != nil && *v > 1 {
+		return "", Errorf(CodeInvalidArgument, "min_decryption_version of a new key can be at most 1")
+	}
 	return alg, nil
 }
 

@@ -246,11 +246,11 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 		if !next.ActivateAt.IsZero() && !next.DeactivateAt.IsZero() && !next.DeactivateAt.After(next.ActivateAt) {
 			return Errorf(CodeInvalidArgument, "deactivate_at must be after activate_at")
 		}
-		// A policy change must not make the key break the rotation rules;
+		// A new rotation period must obey the policy's rotation rules;
 		// other rules (labels, algorithm) are reported by PolicyCheck.
 		var vs []policy.Violation
 		for _, v := range s.Policy().CheckCreate(policyKey(&next)) {
-			if strings.HasPrefix(v.Rule, "rotation.") {
+			if u.RotationPeriod != nil && strings.HasPrefix(v.Rule, "rotation.") {
 				vs = append(vs, v)
 			}
 		}
@@ -301,18 +301,23 @@ var errVersionExhausted = errors.New("key version reached its usage bound")
 // storage write only once per block. When the version has reached its
 // bound it returns errVersionExhausted and the caller rotates.
 func (s *Service) countEncryption(ctx context.Context, kr *seal.Keyring, ck *cachedKey, ve *versionEntry) error {
-	n := ve.usage.used.Add(1)
-	if n <= ve.usage.reserved.Load() {
+	bound := ck.rec.usageBound()
+	u := ve.usage
+	n := u.used.Add(1)
+	if n <= u.reserved.Load() && n <= bound {
 		return nil
 	}
-	u := ve.usage
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	bound := ck.rec.usageBound()
-	for n > u.reserved.Load() {
-		have := u.reserved.Load()
-		if have >= bound {
+	for {
+		// The bound is checked on its own too: it may have been lowered
+		// below what was already reserved.
+		if n > bound {
 			return errVersionExhausted
+		}
+		have := u.reserved.Load()
+		if n <= have {
+			return nil
 		}
 		want := min(have+usageBlock(bound), bound)
 		if err := s.reserveUsage(ctx, kr, ck.rec.ID, ve.vk.Version(), want); err != nil {
@@ -320,7 +325,6 @@ func (s *Service) countEncryption(ctx context.Context, kr *seal.Keyring, ck *cac
 		}
 		u.reserved.Store(want)
 	}
-	return nil
 }
 
 // reserveUsage persists a version's reservation level.

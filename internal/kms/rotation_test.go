@@ -174,3 +174,32 @@ func TestEmergencyRotationAndMinDecryptionVersion(t *testing.T) {
 	_, err = e.svc.UpdateKeyPolicy(e.ctx, "k", PolicyUpdate{UsageBound: ptr(uint64(1) << 33)})
 	lcWant(t, "usage bound above 2^32", err, CodeInvalidArgument)
 }
+
+func TestLoweredUsageBoundTakesEffectAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newLCEnv(t)
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "k", Policy: PolicyUpdate{UsageBound: ptr(uint64(1000))}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		e.encrypt(t, "k", "x") // reserves a block of 62
+	}
+	if _, err := e.svc.UpdateKeyPolicy(e.ctx, "k", PolicyUpdate{UsageBound: ptr(uint64(40))}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := 30
+	for range 20 {
+		res, err := e.svc.Encrypt(e.ctx, EncryptRequest{Key: "k", Plaintext: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.KeyVersion == 1 {
+			v1++
+		}
+	}
+	if v1 != 40 {
+		t.Fatalf("version 1 did %d encryptions after its bound was lowered to 40", v1)
+	}
+	_, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "m", Policy: PolicyUpdate{MinDecryptionVersion: ptr(uint32(5))}})
+	lcWant(t, "min_decryption_version on create", err, CodeInvalidArgument)
+}
