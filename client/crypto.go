@@ -161,3 +161,60 @@ func (c *Client) Random(ctx context.Context, n int) ([]byte, error) {
 	}
 	return out.Random, nil
 }
+
+// MACResponse is a MAC and the key version that made it.
+type MACResponse struct {
+	KeyID      string `json:"key_id"`
+	KeyVersion int    `json:"key_version"`
+	MAC        []byte `json:"mac"`
+}
+
+// VerifyMACRequest is the body of POST /v1/keys/{key}/verify-mac.
+// KeyVersion 0 means the primary version.
+type VerifyMACRequest struct {
+	Data       []byte `json:"data"`
+	MAC        []byte `json:"mac"`
+	KeyVersion int    `json:"key_version,omitempty"`
+}
+
+// VerifyMACResponse says whether the MAC matched.
+type VerifyMACResponse struct {
+	KeyID      string `json:"key_id"`
+	KeyVersion int    `json:"key_version"`
+	Valid      bool   `json:"valid"`
+}
+
+// GenerateMAC calls POST /v1/keys/{key}/mac with an HMAC key.
+func (c *Client) GenerateMAC(ctx context.Context, key string, data []byte) (*MACResponse, error) {
+	p, err := keyPath(key, "/mac")
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	var out MACResponse
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, struct {
+		Data []byte `json:"data"`
+	}{data}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// VerifyMAC calls POST /v1/keys/{key}/verify-mac. A MAC that does not match
+// is reported as Valid false, not as an error.
+func (c *Client) VerifyMAC(ctx context.Context, key string, req VerifyMACRequest) (*VerifyMACResponse, error) {
+	p, err := keyPath(key, "/verify-mac")
+	if err != nil {
+		return nil, err
+	}
+	if req.Data == nil {
+		req.Data = []byte{}
+	}
+	var out VerifyMACResponse
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

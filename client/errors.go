@@ -92,6 +92,9 @@ const (
 	CodeVersionBelowMinimum = "version_below_minimum"
 	// CodePolicyViolation (422): the key would break the crypto policy.
 	CodePolicyViolation = "policy_violation"
+	// CodeUnsupportedOperation (400): the key's algorithm does not do this
+	// operation (e.g. encrypt with an HMAC key).
+	CodeUnsupportedOperation = "unsupported_operation"
 )
 
 // Error is a failure reported by the server: a non-2xx response, or a failed

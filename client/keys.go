@@ -18,6 +18,15 @@ const (
 	// AlgorithmChaCha20Poly1305 is ChaCha20-Poly1305 (RFC 8439), for
 	// platforms without AES hardware.
 	AlgorithmChaCha20Poly1305 = "chacha20-poly1305"
+	// AlgorithmXChaCha20Poly1305 is XChaCha20-Poly1305 (192-bit nonces).
+	AlgorithmXChaCha20Poly1305 = "xchacha20-poly1305"
+	// AlgorithmAES256SIV is deterministic encryption (RFC 5297), for
+	// equality search: equal plaintexts give equal ciphertexts.
+	AlgorithmAES256SIV = "aes-256-siv"
+	// HMAC algorithms, for GenerateMAC and VerifyMAC.
+	AlgorithmHMACSHA256 = "hmac-sha256"
+	AlgorithmHMACSHA384 = "hmac-sha384"
+	AlgorithmHMACSHA512 = "hmac-sha512"
 )
 
 // Key is a key's metadata; key material never leaves the server.

@@ -55,7 +55,7 @@ func newEncryptCommand() *cobra.Command {
 		Short: "Encrypt data with a key and print the ciphertext",
 		Long: `Encrypt data with the key's primary version and print the ciphertext on one
 line. The data comes from --plaintext, from the file named by --in, or from
-stdin, byte for byte (at most 48 KiB).`,
+stdin, byte for byte (at most 64 KiB).`,
 		Example: `  arca encrypt billing --plaintext 'card 4111' --context tenant=42
   arca encrypt billing --in secret.txt > secret.txt.arca`,
 		Args:         usageArgs(cobra.ExactArgs(1)),

@@ -67,7 +67,7 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Algorithm, "algorithm", client.AlgorithmAES256GCM,
-		"algorithm: "+client.AlgorithmAES256GCM+" or "+client.AlgorithmChaCha20Poly1305)
+		"algorithm: aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, aes-256-siv (deterministic), hmac-sha256, hmac-sha384 or hmac-sha512")
 	f.StringVar(&req.Description, "description", "", "free-text description")
 	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")

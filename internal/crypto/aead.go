@@ -2,10 +2,12 @@ package crypto
 
 import (
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 
 	"github.com/arcakms/arca/internal/secret"
@@ -29,13 +31,19 @@ type Binding struct {
 	Context map[string]string
 }
 
-// VersionKey is one key version ready for use: its identity and a cached AEAD.
-// It is safe for concurrent use.
+// ErrWrongPurpose means an operation was asked of a key whose algorithm is
+// for something else (e.g. encrypt with an HMAC key).
+var ErrWrongPurpose = errors.New("the key's algorithm does not support this operation")
+
+// VersionKey is one key version ready for use: its identity and a cached
+// AEAD (encrypt keys) or HMAC key (MAC keys). It is safe for concurrent use.
 type VersionKey struct {
 	keyID     [16]byte
 	version   uint32
 	algorithm Algorithm
 	aead      cipher.AEAD
+	mac       *secret.Bytes
+	hash      func() hash.Hash
 }
 
 // NewVersionKey builds the AEAD for one key version. The material is only read
@@ -51,11 +59,18 @@ func NewVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *secr
 	if version == 0 {
 		return nil, errors.New("key version must be at least 1")
 	}
-	aead, err := spec.newAEAD(material.Reveal())
-	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", alg, err)
+	k := &VersionKey{keyID: keyID, version: version, algorithm: alg}
+	switch spec.purpose {
+	case PurposeMAC:
+		k.mac, k.hash = material.Clone(), spec.hash
+	default:
+		aead, err := spec.newAEAD(material.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", alg, err)
+		}
+		k.aead = aead
 	}
-	return &VersionKey{keyID: keyID, version: version, algorithm: alg, aead: aead}, nil
+	return k, nil
 }
 
 // GenerateMaterial returns fresh key material for alg from crypto/rand.
@@ -73,6 +88,9 @@ func (k *VersionKey) Version() uint32 { return k.version }
 // Seal encrypts plaintext under a fresh random nonce and returns the
 // ciphertext. The header and the binding are authenticated.
 func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
+	if k.aead == nil {
+		return nil, ErrWrongPurpose
+	}
 	nonce := make([]byte, k.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("read nonce: %w", err)
@@ -85,6 +103,9 @@ func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
 // Open authenticates and decrypts c. It returns ErrWrongKey if c names another
 // key version and ErrDecrypt if authentication fails.
 func (k *VersionKey) Open(c *Ciphertext, b Binding) ([]byte, error) {
+	if k.aead == nil {
+		return nil, ErrWrongPurpose
+	}
 	if c.KeyID != k.keyID || c.KeyVersion != k.version || c.Algorithm != k.algorithm {
 		return nil, ErrWrongKey
 	}
@@ -125,4 +146,23 @@ func additionalData(header []byte, b Binding) []byte {
 func appendBytes(dst, b []byte) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
 	return append(dst, b...)
+}
+
+// MAC returns the HMAC of data under a MAC key version.
+func (k *VersionKey) MAC(data []byte) ([]byte, error) {
+	if k.mac == nil {
+		return nil, ErrWrongPurpose
+	}
+	m := hmac.New(k.hash, k.mac.Reveal())
+	m.Write(data)
+	return m.Sum(nil), nil
+}
+
+// VerifyMAC reports in constant time whether tag is the HMAC of data.
+func (k *VersionKey) VerifyMAC(data, tag []byte) (bool, error) {
+	want, err := k.MAC(data)
+	if err != nil {
+		return false, err
+	}
+	return hmac.Equal(want, tag), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,8 +37,9 @@ func TestRoundTrip(t *testing.T) {
 		{"binary-associated-data", crypto.Binding{AssociatedData: []byte{0, 0, 0, 0, 0xff}}},
 		{"context-empty-strings", crypto.Binding{Context: map[string]string{"": ""}}},
 	}
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		k := newKey(t, alg, idA, 3, 0x40)
+		nonceSize, hdrLen := info(t, alg).nonceSize, headerLenFor(t, alg)
 		for _, p := range plaintexts {
 			for _, bd := range bindings {
 				t.Run(fmt.Sprintf("%s/%s/%s", alg, p.name, bd.name), func(t *testing.T) {
@@ -46,14 +48,14 @@ func TestRoundTrip(t *testing.T) {
 					if c.KeyID != idA || c.KeyVersion != 3 || c.Algorithm != alg {
 						t.Fatalf("header = (%x, %d, %s), want (%x, 3, %s)", c.KeyID, c.KeyVersion, c.Algorithm, idA, alg)
 					}
-					if len(c.Nonce) != 12 {
-						t.Fatalf("nonce length %d, want 12", len(c.Nonce))
+					if len(c.Nonce) != nonceSize {
+						t.Fatalf("nonce length %d, want %d", len(c.Nonce), nonceSize)
 					}
 					if got, want := len(c.Sealed), len(p.pt)+tagLen; got != want {
 						t.Fatalf("sealed length %d, want %d", got, want)
 					}
 					bin := marshal(t, c)
-					if got, want := len(bin), headerLen+len(p.pt)+tagLen; got != want {
+					if got, want := len(bin), hdrLen+len(p.pt)+tagLen; got != want {
 						t.Fatalf("binary length %d, want %d", got, want)
 					}
 					if !bytes.HasSuffix(bin, c.Sealed) {
@@ -124,7 +126,7 @@ func TestContextOrderIndependence(t *testing.T) {
 		}
 		orders = append(orders, o)
 	}
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			k := newKey(t, alg, idA, 1, 0x11)
@@ -155,7 +157,7 @@ func TestNilAndEmptyBindingEquivalent(t *testing.T) {
 		{"both-empty", crypto.Binding{AssociatedData: []byte{}, Context: map[string]string{}}},
 		{"nil-typed", crypto.Binding{AssociatedData: []byte(nil), Context: map[string]string(nil)}},
 	}
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		k := newKey(t, alg, idA, 1, 0x22)
 		for _, sv := range variants {
 			for _, ov := range variants {
@@ -221,7 +223,7 @@ func TestBindingMismatch(t *testing.T) {
 			crypto.Binding{AssociatedData: []byte("acme"), Context: map[string]string{"tenant": "x"}},
 			crypto.Binding{AssociatedData: []byte("x"), Context: map[string]string{"tenant": "acme"}}},
 	}
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		k := newKey(t, alg, idA, 1, 0x33)
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/%s", alg, tc.name), func(t *testing.T) {
@@ -258,11 +260,13 @@ func TestWrongKey(t *testing.T) {
 		{"same-id-older-version", same, idA, 4, 0x50, crypto.ErrWrongKey},
 		{"same-id-newer-version", same, idA, 6, 0x50, crypto.ErrWrongKey},
 		{"same-id-version-other-algorithm", other, idA, 5, 0x55, crypto.ErrWrongKey},
+		// A MAC key never opens anything, whatever its identity.
+		{"same-id-version-mac-key", hmacSHA256, idA, 5, 0x55, crypto.ErrWrongPurpose},
 		// Same identity, different material: the header cannot tell, the
 		// tag does.
 		{"same-id-version-other-material", same, idA, 5, 0x56, crypto.ErrDecrypt},
 	}
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		sealer := newKey(t, alg, idA, 5, 0x55)
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/%s", alg, tc.name), func(t *testing.T) {
@@ -290,12 +294,14 @@ func other(a crypto.Algorithm) crypto.Algorithm {
 	return crypto.AES256GCM
 }
 
+func hmacSHA256(crypto.Algorithm) crypto.Algorithm { return crypto.HMACSHA256 }
+
 // TestEveryBitFlip flips each bit of the binary form in turn. Each flip must
 // be rejected by the parser or by Open, with the error the region calls for;
 // none may decrypt.
 func TestEveryBitFlip(t *testing.T) {
 	t.Parallel()
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		for _, ptLen := range []int{0, 5, 33} {
 			t.Run(fmt.Sprintf("%s/pt%d", alg, ptLen), func(t *testing.T) {
 				t.Parallel()
@@ -351,29 +357,35 @@ func TestEveryBitFlip(t *testing.T) {
 
 func TestNewVersionKeyRejects(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
+	type rejectCase struct {
 		name     string
 		alg      crypto.Algorithm
 		version  uint32
 		material *secret.Bytes
-	}{
-		{"version-0-aes", crypto.AES256GCM, 0, material(32, 1)},
-		{"version-0-chacha", crypto.ChaCha20Poly1305, 0, material(32, 1)},
-		{"nil-material", crypto.AES256GCM, 1, nil},
-		{"empty-material", crypto.AES256GCM, 1, secret.New(nil)},
-		{"aes-128-sized-material", crypto.AES256GCM, 1, material(16, 1)},
-		{"aes-192-sized-material", crypto.AES256GCM, 1, material(24, 1)},
-		{"aes-31-bytes", crypto.AES256GCM, 1, material(31, 1)},
-		{"aes-33-bytes", crypto.AES256GCM, 1, material(33, 1)},
-		{"aes-64-bytes", crypto.AES256GCM, 1, material(64, 1)},
-		{"chacha-31-bytes", crypto.ChaCha20Poly1305, 1, material(31, 1)},
-		{"chacha-33-bytes", crypto.ChaCha20Poly1305, 1, material(33, 1)},
-		{"chacha-16-bytes", crypto.ChaCha20Poly1305, 1, material(16, 1)},
-		{"unknown-algorithm-empty", "", 1, material(32, 1)},
-		{"unknown-algorithm-aes-128-gcm", "aes-128-gcm", 1, material(32, 1)},
-		{"unknown-algorithm-xchacha", "xchacha20-poly1305", 1, material(32, 1)},
-		{"unknown-algorithm-case", "AES-256-GCM", 1, material(32, 1)},
-		{"unknown-algorithm-space", "aes-256-gcm ", 1, material(32, 1)},
+		wantSize int // if not 0, the error must state this key size
+	}
+	var cases []rejectCase
+	for _, in := range algorithmTable {
+		cases = append(cases,
+			rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, material(in.keySize, 1), 0},
+			rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, in.keySize},
+			rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), in.keySize},
+		)
+		sizes := []int{1, in.keySize - 1, in.keySize + 1, 2 * in.keySize, 16, 24, 32, 48, 64, 65}
+		seen := map[int]bool{}
+		for _, n := range sizes {
+			if n == in.keySize || seen[n] {
+				continue
+			}
+			seen[n] = true
+			cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), in.keySize})
+		}
+	}
+	for _, name := range []string{
+		"", "aes-128-gcm", "AES-256-GCM", "aes-256-gcm ", "xchacha20poly1305", "aes-256-siv-cmac",
+		"aes-128-siv", "aes-siv", "hmac-sha1", "hmac-sha224", "HMAC-SHA256", "hmac-sha256 ", "hmac-sha3-256",
+	} {
+		cases = append(cases, rejectCase{"unknown-algorithm-" + name, crypto.Algorithm(name), 1, material(32, 1), 0})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,15 +397,64 @@ func TestNewVersionKeyRejects(t *testing.T) {
 			if raw := tc.material.Reveal(); len(raw) > 0 && strings.Contains(err.Error(), fmt.Sprintf("%x", raw)) {
 				t.Fatalf("error reveals key material: %v", err)
 			}
+			if tc.wantSize != 0 && !strings.Contains(err.Error(), fmt.Sprintf("must be %d bytes", tc.wantSize)) {
+				t.Fatalf("error %q does not state the key size %d", err, tc.wantSize)
+			}
 		})
 	}
 	// Accepted boundaries.
-	for _, alg := range crypto.Algorithms() {
+	for _, in := range algorithmTable {
 		for _, v := range []uint32{1, 2, 1 << 31, ^uint32(0)} {
-			if _, err := crypto.NewVersionKey(idA, v, alg, material(32, 1)); err != nil {
-				t.Errorf("NewVersionKey(%s, v%d): %v", alg, v, err)
+			if _, err := crypto.NewVersionKey(idA, v, in.alg, material(in.keySize, 1)); err != nil {
+				t.Errorf("NewVersionKey(%s, v%d): %v", in.alg, v, err)
 			}
 		}
+	}
+}
+
+// TestSizesMatchBehaviour reads each algorithm's key, nonce and MAC sizes
+// from what the package does and compares them with the literal table.
+func TestSizesMatchBehaviour(t *testing.T) {
+	t.Parallel()
+	for _, in := range algorithmTable {
+		t.Run(string(in.alg), func(t *testing.T) {
+			t.Parallel()
+			// Key size, as NewVersionKey states it.
+			_, err := crypto.NewVersionKey(idA, 1, in.alg, material(1, 0))
+			if err == nil {
+				t.Fatal("NewVersionKey accepted a 1-byte key")
+			}
+			var n int
+			if _, serr := fmt.Sscanf(err.Error(), string(in.alg)+" key material must be %d bytes", &n); serr != nil || n != in.keySize {
+				t.Fatalf("NewVersionKey error %q: key size %d (%v), want %d", err, n, serr, in.keySize)
+			}
+			k := newKey(t, in.alg, idA, 1, 3)
+			switch in.purpose {
+			case crypto.PurposeEncrypt:
+				c := seal(t, k, []byte("abc"), crypto.Binding{})
+				if len(c.Nonce) != in.nonceSize || len(c.Sealed) != 3+tagLen {
+					t.Fatalf("Seal: nonce %d bytes, sealed %d bytes; want %d, %d", len(c.Nonce), len(c.Sealed), in.nonceSize, 3+tagLen)
+				}
+				bin := marshal(t, c)
+				if bin[1] != in.id || int(bin[22]) != in.nonceSize {
+					t.Fatalf("header: algorithm id %d, nonce length %d; want %d, %d", bin[1], bin[22], in.id, in.nonceSize)
+				}
+				// The parser states the nonce size it wants.
+				bad := append(bytes.Clone(bin[:22]), byte(in.nonceSize+1))
+				bad = append(bad, make([]byte, in.nonceSize+1+tagLen)...)
+				_, err := crypto.ParseBinary(bad)
+				if want := fmt.Sprintf("want %d", in.nonceSize); err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("ParseBinary error %v does not say %q", err, want)
+				}
+			case crypto.PurposeMAC:
+				tag, err := k.MAC([]byte("abc"))
+				if err != nil || len(tag) != in.macSize {
+					t.Fatalf("MAC: %d bytes, %v; want %d", len(tag), err, in.macSize)
+				}
+			default:
+				t.Fatalf("unexpected purpose %q", in.purpose)
+			}
+		})
 	}
 }
 
@@ -401,7 +462,7 @@ func TestNewVersionKeyRejects(t *testing.T) {
 // round trip through the header.
 func TestMaximumKeyVersion(t *testing.T) {
 	t.Parallel()
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		k := newKey(t, alg, idA, ^uint32(0), 7)
 		c, err := crypto.Parse(seal(t, k, []byte("m"), crypto.Binding{}).String())
 		if err != nil {
@@ -417,51 +478,198 @@ func TestMaximumKeyVersion(t *testing.T) {
 }
 
 // TestNewVersionKeyDoesNotRetainMaterial checks the documented ownership:
-// the caller may wipe the material as soon as NewVersionKey returns.
+// the caller may wipe the material as soon as NewVersionKey returns (the
+// server does, see internal/kms). The key built from wiped material must
+// behave exactly like one built from material that is still intact: newKey
+// wipes its material too, so the reference here is built by hand and its
+// material is only wiped when the test ends.
 func TestNewVersionKeyDoesNotRetainMaterial(t *testing.T) {
 	t.Parallel()
 	for _, alg := range crypto.Algorithms() {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
-			m := material(32, 0x77)
+			size := info(t, alg).keySize
+			m := material(size, 0x77)
 			k, err := crypto.NewVersionKey(idA, 1, alg, m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m.Wipe()
+			intact := material(size, 0x77)
+			t.Cleanup(intact.Wipe)
+			ref, err := crypto.NewVersionKey(idA, 1, alg, intact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if alg.Purpose() == crypto.PurposeMAC {
+				got, err1 := k.MAC([]byte("after wipe"))
+				want, err2 := ref.MAC([]byte("after wipe"))
+				if err1 != nil || err2 != nil || !bytes.Equal(got, want) {
+					t.Fatalf("MAC after wipe differs from the intact key's (%v, %v)", err1, err2)
+				}
+				return
+			}
 			c := seal(t, k, []byte("after wipe"), sampleBinding())
-			// A key built from a fresh copy of the same material opens it,
-			// so the wipe did not change the key in use.
-			k2 := newKey(t, alg, idA, 1, 0x77)
-			if pt, err := k2.Open(c, sampleBinding()); err != nil || string(pt) != "after wipe" {
-				t.Fatalf("Open: %q, %v", pt, err)
+			if pt, err := ref.Open(c, sampleBinding()); err != nil || string(pt) != "after wipe" {
+				t.Fatalf("intact key opening the wiped key's ciphertext: %q, %v", pt, err)
+			}
+			c = seal(t, ref, []byte("before wipe"), sampleBinding())
+			if pt, err := k.Open(c, sampleBinding()); err != nil || string(pt) != "before wipe" {
+				t.Fatalf("wiped key opening the intact key's ciphertext: %q, %v", pt, err)
 			}
 		})
 	}
 }
 
+// TestSealUsesFreshNonces checks the randomised algorithms: no nonce and no
+// sealed output ever repeats, even for the same plaintext and binding.
 func TestSealUsesFreshNonces(t *testing.T) {
 	t.Parallel()
 	const n = 2000
-	for _, alg := range crypto.Algorithms() {
+	randomised := 0
+	for _, alg := range encryptAlgorithms() {
+		if alg.Deterministic() {
+			continue
+		}
+		randomised++
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			k := newKey(t, alg, idA, 1, 0x88)
-			seen := make(map[string]bool, n)
-			var first []byte
-			for i := range n {
-				c := seal(t, k, []byte("same plaintext"), crypto.Binding{})
-				if seen[string(c.Nonce)] {
-					t.Fatalf("nonce repeated after %d seals", i)
-				}
-				seen[string(c.Nonce)] = true
-				if i == 0 {
-					first = c.Sealed
-				} else if bytes.Equal(first, c.Sealed) {
-					t.Fatal("Seal is deterministic")
+			for _, pt := range [][]byte{nil, []byte("same plaintext")} {
+				nonces := make(map[string]bool, n)
+				sealed := make(map[string]bool, n)
+				for i := range n {
+					c := seal(t, k, pt, sampleBinding())
+					if len(c.Nonce) == 0 {
+						t.Fatal("randomised algorithm produced an empty nonce")
+					}
+					if nonces[string(c.Nonce)] {
+						t.Fatalf("nonce repeated after %d seals", i)
+					}
+					if sealed[string(c.Sealed)] {
+						t.Fatalf("sealed output repeated after %d seals", i)
+					}
+					nonces[string(c.Nonce)], sealed[string(c.Sealed)] = true, true
 				}
 			}
 		})
+	}
+	if randomised != 3 {
+		t.Errorf("%d randomised encrypt algorithms, want 3", randomised)
+	}
+}
+
+// TestDeterministicEncryption checks aes-256-siv: the same key version,
+// plaintext and binding give the same ciphertext, and a change to any of
+// them gives a different one.
+func TestDeterministicEncryption(t *testing.T) {
+	t.Parallel()
+	var det []crypto.Algorithm
+	for _, alg := range encryptAlgorithms() {
+		if alg.Deterministic() != info(t, alg).deterministic {
+			t.Errorf("%s.Deterministic() = %v, want %v", alg, alg.Deterministic(), info(t, alg).deterministic)
+		}
+		if alg.Deterministic() {
+			det = append(det, alg)
+		}
+	}
+	if len(det) != 1 || det[0] != crypto.AES256SIV {
+		t.Fatalf("deterministic algorithms %v, want [aes-256-siv]", det)
+	}
+	for _, alg := range det {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			k := newKey(t, alg, idA, 1, 0x5a)
+			pt := []byte("alice@example.com")
+			b := crypto.Binding{AssociatedData: []byte("users.email"), Context: map[string]string{"tenant": "acme", "region": "eu"}}
+			ref := seal(t, k, pt, b)
+			if len(ref.Nonce) != 0 {
+				t.Fatalf("deterministic ciphertext has a %d-byte nonce", len(ref.Nonce))
+			}
+			refText := ref.String()
+
+			sameCases := []struct {
+				name string
+				k    *crypto.VersionKey
+				pt   []byte
+				b    crypto.Binding
+			}{
+				{"again", k, pt, b},
+				{"plaintext-copy", k, bytes.Clone(pt), b},
+				{"context-built-in-other-order", k, pt, crypto.Binding{AssociatedData: []byte("users.email"), Context: map[string]string{"region": "eu", "tenant": "acme"}}},
+				{"other-instance-same-material", newKey(t, alg, idA, 1, 0x5a), pt, b},
+			}
+			for _, tc := range sameCases {
+				if got := seal(t, tc.k, tc.pt, tc.b).String(); got != refText {
+					t.Errorf("%s: ciphertext differs\n got %s\nwant %s", tc.name, got, refText)
+				}
+			}
+			// nil and empty inputs are the same input.
+			if a, b := seal(t, k, nil, crypto.Binding{}).String(), seal(t, k, []byte{}, crypto.Binding{AssociatedData: []byte{}, Context: map[string]string{}}).String(); a != b {
+				t.Error("nil and empty plaintext/binding give different ciphertexts")
+			}
+
+			flipped := bytes.Clone(pt)
+			flipped[3] ^= 0x01
+			diffCases := []struct {
+				name string
+				k    *crypto.VersionKey
+				pt   []byte
+				b    crypto.Binding
+			}{
+				{"plaintext-one-bit", k, flipped, b},
+				{"plaintext-longer", k, append(bytes.Clone(pt), 0), b},
+				{"plaintext-shorter", k, pt[:len(pt)-1], b},
+				{"plaintext-empty", k, nil, b},
+				{"associated-data-differs", k, pt, crypto.Binding{AssociatedData: []byte("users.emaik"), Context: b.Context}},
+				{"associated-data-absent", k, pt, crypto.Binding{Context: b.Context}},
+				{"context-value-differs", k, pt, crypto.Binding{AssociatedData: b.AssociatedData, Context: map[string]string{"tenant": "acme", "region": "us"}}},
+				{"context-key-added", k, pt, crypto.Binding{AssociatedData: b.AssociatedData, Context: map[string]string{"tenant": "acme", "region": "eu", "x": ""}}},
+				{"context-key-removed", k, pt, crypto.Binding{AssociatedData: b.AssociatedData, Context: map[string]string{"tenant": "acme"}}},
+				{"context-absent", k, pt, crypto.Binding{AssociatedData: b.AssociatedData}},
+				{"binding-absent", k, pt, crypto.Binding{}},
+				{"other-material", newKey(t, alg, idA, 1, 0x5b), pt, b},
+				{"other-key-version-same-material", newKey(t, alg, idA, 2, 0x5a), pt, b},
+				{"other-key-id-same-material", newKey(t, alg, idB, 1, 0x5a), pt, b},
+			}
+			for _, tc := range diffCases {
+				c := seal(t, tc.k, tc.pt, tc.b)
+				if bytes.Equal(c.Sealed, ref.Sealed) || bytes.Equal(c.Sealed[:tagLen], ref.Sealed[:tagLen]) {
+					t.Errorf("%s: same sealed bytes or synthetic IV as the reference", tc.name)
+				}
+				// Each still round-trips.
+				if got, err := tc.k.Open(c, tc.b); err != nil || !bytes.Equal(got, tc.pt) {
+					t.Errorf("%s: Open = %q, %v", tc.name, got, err)
+				}
+			}
+		})
+	}
+}
+
+// TestSIVEmptyNonce checks how the nonce-less algorithm's empty nonce goes
+// through the format: nonce length byte 0, sealed bytes right after the
+// fixed header, and nil and empty nonces equivalent.
+func TestSIVEmptyNonce(t *testing.T) {
+	t.Parallel()
+	k := newKey(t, crypto.AES256SIV, idA, 1, 0x12)
+	c := seal(t, k, []byte("payload"), sampleBinding())
+	bin := marshal(t, c)
+	if bin[1] != 4 || bin[22] != 0 || len(bin) != fixedHeaderLen+len("payload")+tagLen || !bytes.Equal(bin[fixedHeaderLen:], c.Sealed) {
+		t.Fatalf("binary form %x", bin)
+	}
+	for _, nonce := range [][]byte{nil, {}} {
+		hc := *c
+		hc.Nonce = nonce
+		if pt, err := openNoPanic(k, &hc, sampleBinding()); err != nil || string(pt) != "payload" {
+			t.Fatalf("Open with nonce %#v: %q, %v", nonce, pt, err)
+		}
+		if got := marshal(t, &hc); !bytes.Equal(got, bin) {
+			t.Fatalf("MarshalBinary with nonce %#v: %x", nonce, got)
+		}
+	}
+	parsed, err := crypto.ParseBinary(bin)
+	if err != nil || len(parsed.Nonce) != 0 {
+		t.Fatalf("ParseBinary: %v, nonce %x", err, parsed.Nonce)
 	}
 }
 
@@ -471,12 +679,25 @@ func TestVersionKeyConcurrentUse(t *testing.T) {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			k := newKey(t, alg, idA, 1, 0x99)
+			mac := alg.Purpose() == crypto.PurposeMAC
 			var wg sync.WaitGroup
 			errs := make(chan error, 16)
 			for g := range 16 {
 				wg.Go(func() {
 					for i := range 50 {
 						pt := fmt.Appendf(nil, "g%d-i%d", g, i)
+						if mac {
+							tag, err := k.MAC(pt)
+							if err != nil {
+								errs <- err
+								return
+							}
+							if ok, err := k.VerifyMAC(pt, tag); !ok || err != nil {
+								errs <- fmt.Errorf("VerifyMAC: %v, %v", ok, err)
+								return
+							}
+							continue
+						}
 						c, err := k.Seal(pt, sampleBinding())
 						if err != nil {
 							errs <- err
@@ -501,22 +722,42 @@ func TestVersionKeyConcurrentUse(t *testing.T) {
 
 // TestOpenHandBuiltCiphertext opens Ciphertext values built directly rather
 // than by Parse (its fields are exported, so any caller can). Open must
-// return an error, not panic, whatever the fields hold.
+// return an error, not panic, whatever the fields hold. In particular the
+// AES-SIV adapter panics in Seal on a non-empty nonce, so Open must refuse a
+// nonce of the wrong length before the AEAD sees it.
 func TestOpenHandBuiltCiphertext(t *testing.T) {
 	t.Parallel()
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
+		n := info(t, alg).nonceSize
 		k := newKey(t, alg, idA, 1, 0xaa)
 		good := seal(t, k, []byte("payload"), crypto.Binding{})
-		cases := []struct {
+		type handCase struct {
 			name   string
 			mutate func(c *crypto.Ciphertext)
-		}{
-			{"nil-nonce", func(c *crypto.Ciphertext) { c.Nonce = nil }},
-			{"11-byte-nonce", func(c *crypto.Ciphertext) { c.Nonce = c.Nonce[:11] }},
-			{"13-byte-nonce", func(c *crypto.Ciphertext) { c.Nonce = append(c.Nonce, 0) }},
-			{"24-byte-nonce", func(c *crypto.Ciphertext) { c.Nonce = make([]byte, 24) }},
-			{"nil-sealed", func(c *crypto.Ciphertext) { c.Sealed = nil }},
-			{"sealed-shorter-than-tag", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:tagLen-1] }},
+			want   []error
+		}
+		malformed := []error{crypto.ErrDecrypt, crypto.ErrMalformedCiphertext}
+		cases := []handCase{
+			{"nil-sealed", func(c *crypto.Ciphertext) { c.Sealed = nil }, malformed},
+			{"empty-sealed", func(c *crypto.Ciphertext) { c.Sealed = []byte{} }, malformed},
+			{"sealed-shorter-than-tag", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:tagLen-1] }, malformed},
+			{"sealed-tag-only", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:tagLen] }, malformed},
+			{"algorithm-hmac-sha256", func(c *crypto.Ciphertext) { c.Algorithm = crypto.HMACSHA256 }, []error{crypto.ErrWrongKey}},
+			{"algorithm-unknown", func(c *crypto.Ciphertext) { c.Algorithm = "rot13" }, []error{crypto.ErrWrongKey}},
+			{"algorithm-empty", func(c *crypto.Ciphertext) { c.Algorithm = "" }, []error{crypto.ErrWrongKey}},
+		}
+		if n > 0 {
+			cases = append(cases,
+				handCase{"nil-nonce", func(c *crypto.Ciphertext) { c.Nonce = nil }, malformed},
+				handCase{"nonce-one-short", func(c *crypto.Ciphertext) { c.Nonce = c.Nonce[:n-1] }, malformed},
+				handCase{"nonce-one-long", func(c *crypto.Ciphertext) { c.Nonce = append(c.Nonce, 0) }, malformed},
+			)
+		}
+		for _, l := range []int{0, 1, 8, 11, 12, 13, 16, 23, 24, 25, 32, 255, 256} {
+			if l == n {
+				continue
+			}
+			cases = append(cases, handCase{fmt.Sprintf("%d-byte-nonce", l), func(c *crypto.Ciphertext) { c.Nonce = pattern(l) }, malformed})
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/%s", alg, tc.name), func(t *testing.T) {
@@ -525,42 +766,67 @@ func TestOpenHandBuiltCiphertext(t *testing.T) {
 				c.Nonce = bytes.Clone(good.Nonce)
 				c.Sealed = bytes.Clone(good.Sealed)
 				tc.mutate(&c)
-				pt, err := openNoPanic(k, &c)
+				pt, err := openNoPanic(k, &c, crypto.Binding{})
 				if err == nil || pt != nil {
 					t.Fatalf("Open = %q, %v; want an error", pt, err)
 				}
-				if !errors.Is(err, crypto.ErrDecrypt) && !errors.Is(err, crypto.ErrMalformedCiphertext) {
-					t.Fatalf("Open err = %v, want ErrDecrypt or ErrMalformedCiphertext", err)
+				if !slices.ContainsFunc(tc.want, func(w error) bool { return errors.Is(err, w) }) {
+					t.Fatalf("Open err = %v, want one of %v", err, tc.want)
 				}
 			})
 		}
 	}
 }
 
-func openNoPanic(k *crypto.VersionKey, c *crypto.Ciphertext) (pt []byte, err error) {
+func openNoPanic(k *crypto.VersionKey, c *crypto.Ciphertext, b crypto.Binding) (pt []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("Open panicked: %v", r)
 		}
 	}()
-	return k.Open(c, crypto.Binding{})
+	return k.Open(c, b)
 }
 
 func TestAlgorithms(t *testing.T) {
 	t.Parallel()
-	if got := crypto.Algorithms(); len(got) != 2 || got[0] != crypto.AES256GCM || got[1] != crypto.ChaCha20Poly1305 {
-		t.Fatalf("Algorithms() = %v", got)
-	}
-	if crypto.AES256GCM != "aes-256-gcm" || crypto.ChaCha20Poly1305 != "chacha20-poly1305" {
-		t.Fatal("algorithm names changed: they are part of the API and of stored records")
-	}
-	for _, alg := range crypto.Algorithms() {
-		a, err := crypto.ParseAlgorithm(string(alg))
-		if err != nil || a != alg {
-			t.Errorf("ParseAlgorithm(%q) = %q, %v", alg, a, err)
+	got := crypto.Algorithms()
+	var want []crypto.Algorithm
+	for _, in := range algorithmTable {
+		want = append(want, in.alg)
+		if string(in.alg) != in.name {
+			t.Errorf("algorithm name %q changed to %q: names are part of the API and of stored records", in.name, in.alg)
 		}
-		if alg.KeySize() != 32 {
-			t.Errorf("%s.KeySize() = %d, want 32", alg, alg.KeySize())
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Algorithms() = %v, want %v", got, want)
+	}
+	got[0] = "mutated"
+	if crypto.Algorithms()[0] != crypto.AES256GCM {
+		t.Fatal("Algorithms() returns a shared slice")
+	}
+	if e := encryptAlgorithms(); !slices.Equal(e, []crypto.Algorithm{crypto.AES256GCM, crypto.ChaCha20Poly1305, crypto.XChaCha20Poly1305, crypto.AES256SIV}) {
+		t.Errorf("encrypt algorithms %v", e)
+	}
+	if m := macAlgorithms(); !slices.Equal(m, []crypto.Algorithm{crypto.HMACSHA256, crypto.HMACSHA384, crypto.HMACSHA512}) {
+		t.Errorf("MAC algorithms %v", m)
+	}
+	if crypto.PurposeEncrypt != "encrypt" || crypto.PurposeMAC != "mac" {
+		t.Error("purpose names changed: they are stored with key material")
+	}
+	for _, in := range algorithmTable {
+		alg := in.alg
+		a, err := crypto.ParseAlgorithm(in.name)
+		if err != nil || a != alg {
+			t.Errorf("ParseAlgorithm(%q) = %q, %v", in.name, a, err)
+		}
+		if alg.KeySize() != in.keySize {
+			t.Errorf("%s.KeySize() = %d, want %d", alg, alg.KeySize(), in.keySize)
+		}
+		if alg.Purpose() != in.purpose {
+			t.Errorf("%s.Purpose() = %q, want %q", alg, alg.Purpose(), in.purpose)
+		}
+		if alg.Deterministic() != in.deterministic {
+			t.Errorf("%s.Deterministic() = %v, want %v", alg, alg.Deterministic(), in.deterministic)
 		}
 		m1, err := crypto.GenerateMaterial(alg)
 		if err != nil {
@@ -570,22 +836,27 @@ func TestAlgorithms(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GenerateMaterial(%s): %v", alg, err)
 		}
-		if m1.Len() != 32 || bytes.Equal(m1.Reveal(), m2.Reveal()) {
+		if m1.Len() != in.keySize || bytes.Equal(m1.Reveal(), m2.Reveal()) {
 			t.Errorf("GenerateMaterial(%s): length %d, repeated: %v", alg, m1.Len(), bytes.Equal(m1.Reveal(), m2.Reveal()))
 		}
 		if _, err := crypto.NewVersionKey(idA, 1, alg, m1); err != nil {
 			t.Errorf("NewVersionKey with generated material: %v", err)
 		}
 	}
-	for _, name := range []string{"", "aes", "AES-256-GCM", "aes-256-gcm ", "aes-128-gcm", "xchacha20-poly1305", "chacha20poly1305"} {
+	for _, name := range []string{
+		"", "aes", "AES-256-GCM", "aes-256-gcm ", "aes-128-gcm", "chacha20poly1305", "xchacha20poly1305",
+		"XChaCha20-Poly1305", "aes-256-siv-cmac", "aes-128-siv", "aes-siv", "hmac-sha1", "hmac-sha224",
+		"HMAC-SHA256", "hmac-sha256 ", "hmac-sha3-256", "hmac", "encrypt", "mac",
+	} {
 		if a, err := crypto.ParseAlgorithm(name); err == nil {
 			t.Errorf("ParseAlgorithm(%q) = %q, want an error", name, a)
 		}
 		if _, err := crypto.GenerateMaterial(crypto.Algorithm(name)); err == nil {
 			t.Errorf("GenerateMaterial(%q) succeeded", name)
 		}
-		if n := crypto.Algorithm(name).KeySize(); n != 0 {
-			t.Errorf("KeySize(%q) = %d, want 0", name, n)
+		a := crypto.Algorithm(name)
+		if a.KeySize() != 0 || a.Purpose() != "" || a.Deterministic() {
+			t.Errorf("%q: KeySize %d, Purpose %q, Deterministic %v; want 0, \"\", false", name, a.KeySize(), a.Purpose(), a.Deterministic())
 		}
 	}
 }

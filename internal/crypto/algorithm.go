@@ -3,7 +3,10 @@ package crypto
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
+	"hash"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -11,34 +14,74 @@ import (
 // Algorithm names a key algorithm as it appears in the API and in records.
 type Algorithm string
 
-// Symmetric AEAD algorithms.
+// Symmetric encryption algorithms (purpose encrypt).
 const (
-	AES256GCM        Algorithm = "aes-256-gcm"
-	ChaCha20Poly1305 Algorithm = "chacha20-poly1305"
+	AES256GCM         Algorithm = "aes-256-gcm"
+	ChaCha20Poly1305  Algorithm = "chacha20-poly1305"
+	XChaCha20Poly1305 Algorithm = "xchacha20-poly1305"
+	// AES256SIV is deterministic authenticated encryption (RFC 5297): the
+	// same plaintext and binding give the same ciphertext, for equality
+	// search. It reveals equality of plaintexts, nothing more.
+	AES256SIV Algorithm = "aes-256-siv"
 )
 
-// algorithmSpec describes one algorithm: its wire id in ciphertext headers,
-// key size and nonce size, and how to build its AEAD.
+// MAC algorithms (purpose mac).
+const (
+	HMACSHA256 Algorithm = "hmac-sha256"
+	HMACSHA384 Algorithm = "hmac-sha384"
+	HMACSHA512 Algorithm = "hmac-sha512"
+)
+
+// Purpose is what a key's algorithm is for; it is bound to the key's
+// material at rest and decides which operations the key allows.
+type Purpose string
+
+// Key purposes.
+const (
+	PurposeEncrypt Purpose = "encrypt"
+	PurposeMAC     Purpose = "mac"
+)
+
+// algorithmSpec describes one algorithm: its purpose, its wire id in
+// ciphertext headers, key size and nonce size, and how to build it.
 type algorithmSpec struct {
+	purpose   Purpose
 	id        byte
 	keySize   int
 	nonceSize int
 	newAEAD   func(key []byte) (cipher.AEAD, error)
+	hash      func() hash.Hash
 }
 
 var algorithms = map[Algorithm]algorithmSpec{
-	AES256GCM: {id: 1, keySize: 32, nonceSize: 12, newAEAD: func(key []byte) (cipher.AEAD, error) {
+	AES256GCM: {purpose: PurposeEncrypt, id: 1, keySize: 32, nonceSize: 12, newAEAD: func(key []byte) (cipher.AEAD, error) {
 		block, err := aes.NewCipher(key)
 		if err != nil {
 			return nil, err
 		}
 		return cipher.NewGCM(block)
 	}},
-	ChaCha20Poly1305: {id: 2, keySize: chacha20poly1305.KeySize, nonceSize: chacha20poly1305.NonceSize, newAEAD: chacha20poly1305.New},
+	ChaCha20Poly1305:  {purpose: PurposeEncrypt, id: 2, keySize: chacha20poly1305.KeySize, nonceSize: chacha20poly1305.NonceSize, newAEAD: chacha20poly1305.New},
+	XChaCha20Poly1305: {purpose: PurposeEncrypt, id: 3, keySize: chacha20poly1305.KeySize, nonceSize: chacha20poly1305.NonceSizeX, newAEAD: chacha20poly1305.NewX},
+	AES256SIV:         {purpose: PurposeEncrypt, id: 4, keySize: 64, nonceSize: 0, newAEAD: newSIV},
+	HMACSHA256:        {purpose: PurposeMAC, keySize: sha256.Size, hash: sha256.New},
+	HMACSHA384:        {purpose: PurposeMAC, keySize: sha512.Size384, hash: sha512.New384},
+	HMACSHA512:        {purpose: PurposeMAC, keySize: sha512.Size, hash: sha512.New},
 }
 
 // Algorithms lists the supported algorithms in a stable order.
-func Algorithms() []Algorithm { return []Algorithm{AES256GCM, ChaCha20Poly1305} }
+func Algorithms() []Algorithm {
+	return []Algorithm{AES256GCM, ChaCha20Poly1305, XChaCha20Poly1305, AES256SIV, HMACSHA256, HMACSHA384, HMACSHA512}
+}
+
+// Purpose returns what the algorithm is for ("" for an unknown one).
+func (a Algorithm) Purpose() Purpose { return algorithms[a].purpose }
+
+// Deterministic reports whether encryption under a is deterministic.
+func (a Algorithm) Deterministic() bool {
+	s := algorithms[a]
+	return s.purpose == PurposeEncrypt && s.nonceSize == 0
+}
 
 // ParseAlgorithm validates an algorithm name.
 func ParseAlgorithm(name string) (Algorithm, error) {
@@ -54,7 +97,7 @@ func (a Algorithm) KeySize() int { return algorithms[a].keySize }
 
 func algorithmByID(id byte) (Algorithm, algorithmSpec, bool) {
 	for a, s := range algorithms {
-		if s.id == id {
+		if s.purpose == PurposeEncrypt && s.id == id {
 			return a, s, true
 		}
 	}

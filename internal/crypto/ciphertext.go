@@ -55,7 +55,7 @@ func (c *Ciphertext) header() []byte {
 // that Parse would reject (unknown algorithm, wrong nonce length).
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	spec, ok := algorithms[c.Algorithm]
-	if !ok || len(c.Nonce) != spec.nonceSize || c.KeyVersion == 0 {
+	if !ok || spec.purpose != PurposeEncrypt || len(c.Nonce) != spec.nonceSize || c.KeyVersion == 0 {
 		return nil, fmt.Errorf("%w: invalid header fields", ErrMalformedCiphertext)
 	}
 	return append(c.header(), c.Sealed...), nil

@@ -36,22 +36,28 @@ func handBuilt(sealedLen int) *crypto.Ciphertext {
 func TestHeaderLayout(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		alg     crypto.Algorithm
-		id      byte
-		version uint32
+		alg      crypto.Algorithm
+		id       byte
+		version  uint32
+		nonceLen int
 	}{
-		{crypto.AES256GCM, 1, 1},
-		{crypto.ChaCha20Poly1305, 2, 0x01020304},
+		{crypto.AES256GCM, 1, 1, 12},
+		{crypto.ChaCha20Poly1305, 2, 0x01020304, 12},
+		{crypto.XChaCha20Poly1305, 3, 0xfffffffe, 24},
+		{crypto.AES256SIV, 4, 7, 0},
+	}
+	if len(cases) != len(encryptAlgorithms()) {
+		t.Fatalf("%d cases for %d encrypt algorithms", len(cases), len(encryptAlgorithms()))
 	}
 	for _, tc := range cases {
-		nonce := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+		nonce := pattern(tc.nonceLen)
 		sealed := pattern(20)
 		c := &crypto.Ciphertext{KeyID: idB, KeyVersion: tc.version, Algorithm: tc.alg, Nonce: nonce, Sealed: sealed}
 		var want []byte
 		want = append(want, 0x01, tc.id)
 		want = append(want, idB[:]...)
 		want = binary.BigEndian.AppendUint32(want, tc.version)
-		want = append(want, 12)
+		want = append(want, byte(tc.nonceLen))
 		want = append(want, nonce...)
 		want = append(want, sealed...)
 		got := marshal(t, c)
@@ -70,7 +76,7 @@ func TestHeaderLayout(t *testing.T) {
 func TestCanonicalRoundTrip(t *testing.T) {
 	t.Parallel()
 	var inputs []*crypto.Ciphertext
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		k := newKey(t, alg, idA, 9, 0x10)
 		for _, n := range []int{0, 1, 2, 3, 100} {
 			inputs = append(inputs, seal(t, k, pattern(n), sampleBinding()))
@@ -224,7 +230,7 @@ func assertNoEcho(t *testing.T, err error, in string) {
 // fail to authenticate.
 func TestParseTruncated(t *testing.T) {
 	t.Parallel()
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		for _, ptLen := range []int{0, 10} {
 			t.Run(fmt.Sprintf("%s/pt%d", alg, ptLen), func(t *testing.T) {
 				t.Parallel()
@@ -243,7 +249,7 @@ func TestParseTruncated(t *testing.T) {
 						t.Fatalf("Open(first %d of %d chars) = %v; want ErrDecrypt", n, len(s), err)
 					}
 				}
-				for n := range headerLen + tagLen {
+				for n := range headerLenFor(t, alg) + tagLen {
 					bin := marshal(t, seal(t, k, nil, crypto.Binding{}))
 					if _, err := crypto.ParseBinary(bin[:n]); !errors.Is(err, crypto.ErrMalformedCiphertext) {
 						t.Fatalf("ParseBinary(first %d bytes) = %v; want ErrMalformedCiphertext", n, err)
@@ -291,7 +297,11 @@ func TestParseBinaryRejects(t *testing.T) {
 		{"format-version-0xff", with(0, 0xff)},
 		{"format-version-ascii-a", with(0, 'a')},
 		{"algorithm-0", with(1, 0)},
-		{"algorithm-3", with(1, 3)},
+		{"algorithm-3-xchacha-with-12-byte-nonce", with(1, 3)},
+		{"algorithm-4-siv-with-12-byte-nonce", with(1, 4)},
+		{"algorithm-5", with(1, 5)},
+		{"algorithm-6", with(1, 6)},
+		{"algorithm-0x81", with(1, 0x81)},
 		{"algorithm-0xff", with(1, 0xff)},
 		{"key-version-0", withVersion(0)},
 		{"nonce-length-0", withNonceLen(0)},
@@ -299,7 +309,7 @@ func TestParseBinaryRejects(t *testing.T) {
 		{"nonce-length-11", withNonceLen(11)},
 		{"nonce-length-13", withNonceLen(13)},
 		{"nonce-length-16", withNonceLen(16)},
-		{"nonce-length-24-xchacha", withNonceLen(24)},
+		{"nonce-length-24-under-aes-gcm", withNonceLen(24)},
 		{"nonce-length-255", withNonceLen(255)},
 		{"nonce-length-byte-24-nonce-12", with(22, 24)},
 	}
@@ -321,6 +331,17 @@ func TestParseBinaryRejects(t *testing.T) {
 	}
 }
 
+// rawCiphertext builds a binary form field by field, without the package.
+func rawCiphertext(algID byte, version uint32, nonceLenByte byte, nonce []byte, sealedLen int) []byte {
+	var b []byte
+	b = append(b, 1, algID)
+	b = append(b, idB[:]...)
+	b = binary.BigEndian.AppendUint32(b, version)
+	b = append(b, nonceLenByte)
+	b = append(b, nonce...)
+	return append(b, make([]byte, sealedLen)...)
+}
+
 func TestParseBinaryAccepts(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -328,31 +349,98 @@ func TestParseBinaryAccepts(t *testing.T) {
 		algID     byte
 		alg       crypto.Algorithm
 		version   uint32
+		nonceLen  int
 		sealedLen int
 	}{
-		{"aes-minimal", 1, crypto.AES256GCM, 1, tagLen},
-		{"chacha-minimal", 2, crypto.ChaCha20Poly1305, 1, tagLen},
-		{"aes-max-version", 1, crypto.AES256GCM, ^uint32(0), tagLen + 1},
-		{"chacha-long", 2, crypto.ChaCha20Poly1305, 77, tagLen + 4096},
+		{"aes-minimal", 1, crypto.AES256GCM, 1, 12, tagLen},
+		{"chacha-minimal", 2, crypto.ChaCha20Poly1305, 1, 12, tagLen},
+		{"xchacha-minimal", 3, crypto.XChaCha20Poly1305, 1, 24, tagLen},
+		{"siv-minimal", 4, crypto.AES256SIV, 1, 0, tagLen},
+		{"aes-max-version", 1, crypto.AES256GCM, ^uint32(0), 12, tagLen + 1},
+		{"xchacha-max-version", 3, crypto.XChaCha20Poly1305, ^uint32(0), 24, tagLen + 1},
+		{"siv-max-version", 4, crypto.AES256SIV, ^uint32(0), 0, tagLen + 1},
+		{"chacha-long", 2, crypto.ChaCha20Poly1305, 77, 12, tagLen + 4096},
+		{"siv-long", 4, crypto.AES256SIV, 77, 0, tagLen + 4096},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var b []byte
-			b = append(b, 1, tc.algID)
-			b = append(b, idB[:]...)
-			b = binary.BigEndian.AppendUint32(b, tc.version)
-			b = append(b, 12)
-			b = append(b, pattern(12)...)
-			b = append(b, make([]byte, tc.sealedLen)...)
+			b := rawCiphertext(tc.algID, tc.version, byte(tc.nonceLen), pattern(tc.nonceLen), tc.sealedLen)
 			c, err := crypto.ParseBinary(b)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if c.KeyID != idB || c.KeyVersion != tc.version || c.Algorithm != tc.alg ||
-				!bytes.Equal(c.Nonce, pattern(12)) || len(c.Sealed) != tc.sealedLen {
+				!bytes.Equal(c.Nonce, pattern(tc.nonceLen)) || len(c.Sealed) != tc.sealedLen {
 				t.Fatalf("fields: %+v", c)
 			}
+			if got := marshal(t, c); !bytes.Equal(got, b) {
+				t.Fatal("MarshalBinary does not give the input back")
+			}
 		})
+	}
+}
+
+// TestParseBinaryRejectsNonceLength gives every encrypt algorithm id every
+// other nonce length (with a nonce of that length, so that only the length
+// rule can reject it), and a truncated minimal ciphertext.
+func TestParseBinaryRejectsNonceLength(t *testing.T) {
+	t.Parallel()
+	for _, alg := range encryptAlgorithms() {
+		in := info(t, alg)
+		for _, n := range []int{0, 1, 8, 11, 12, 13, 16, 23, 24, 25, 32, 255} {
+			if n == in.nonceSize {
+				continue
+			}
+			b := rawCiphertext(in.id, 1, byte(n), pattern(n), tagLen)
+			if c, err := crypto.ParseBinary(b); !errors.Is(err, crypto.ErrMalformedCiphertext) || c != nil {
+				t.Errorf("%s with a %d-byte nonce: ParseBinary = %v, %v; want ErrMalformedCiphertext", alg, n, c, err)
+			}
+		}
+		// Nonce length byte right, nonce bytes missing.
+		b := rawCiphertext(in.id, 1, byte(in.nonceSize), nil, tagLen-1)
+		if _, err := crypto.ParseBinary(b); !errors.Is(err, crypto.ErrMalformedCiphertext) {
+			t.Errorf("%s one byte short: ParseBinary = %v; want ErrMalformedCiphertext", alg, err)
+		}
+	}
+}
+
+// TestMarshalRejectsInvalidFields checks MarshalBinary's contract: it fails
+// for a hand-built value that Parse would reject. MAC algorithms have no wire
+// id and never appear in ciphertexts, so a Ciphertext naming one must not
+// marshal (the header would carry the reserved id 0, which every parser
+// rejects), and String must give the invalid placeholder.
+func TestMarshalRejectsInvalidFields(t *testing.T) {
+	t.Parallel()
+	var cases []*crypto.Ciphertext
+	for _, alg := range macAlgorithms() {
+		cases = append(cases,
+			&crypto.Ciphertext{KeyID: idA, KeyVersion: 1, Algorithm: alg, Sealed: make([]byte, tagLen)},
+			&crypto.Ciphertext{KeyID: idA, KeyVersion: 1, Algorithm: alg, Nonce: []byte{}, Sealed: make([]byte, info(t, alg).macSize)},
+		)
+	}
+	for _, name := range []crypto.Algorithm{"", "rot13", "AES-256-GCM"} {
+		cases = append(cases, &crypto.Ciphertext{KeyID: idA, KeyVersion: 1, Algorithm: name, Sealed: make([]byte, tagLen)})
+	}
+	for _, alg := range encryptAlgorithms() {
+		n := info(t, alg).nonceSize
+		cases = append(cases,
+			&crypto.Ciphertext{KeyID: idA, KeyVersion: 0, Algorithm: alg, Nonce: make([]byte, n), Sealed: make([]byte, tagLen)},
+			&crypto.Ciphertext{KeyID: idA, KeyVersion: 1, Algorithm: alg, Nonce: make([]byte, n+1), Sealed: make([]byte, tagLen)},
+		)
+		if n > 0 {
+			cases = append(cases, &crypto.Ciphertext{KeyID: idA, KeyVersion: 1, Algorithm: alg, Nonce: make([]byte, n-1), Sealed: make([]byte, tagLen)})
+		}
+	}
+	for i, c := range cases {
+		b, err := c.MarshalBinary()
+		if !errors.Is(err, crypto.ErrMalformedCiphertext) || b != nil {
+			_, perr := crypto.ParseBinary(b)
+			t.Errorf("case %d (%s, version %d, %d-byte nonce): MarshalBinary = %x, %v; want ErrMalformedCiphertext (ParseBinary of that output: %v)",
+				i, c.Algorithm, c.KeyVersion, len(c.Nonce), b, err, perr)
+		}
+		if s := c.String(); s != "<invalid ciphertext>" {
+			t.Errorf("case %d (%s): String() = %q, want the invalid placeholder", i, c.Algorithm, s)
+		}
 	}
 }

@@ -3,9 +3,10 @@
 // key version.
 //
 // It knows nothing of HTTP, storage or identities: it takes key material and
-// bytes and returns bytes. Every primitive comes from Go's standard library or
-// golang.org/x/crypto; nothing here implements a cipher. Callers never choose
-// nonces: Seal draws them from crypto/rand.
+// bytes and returns bytes. Every primitive comes from Go's standard library,
+// golang.org/x/crypto, or (for AES-SIV, which neither has) Google's tink-go;
+// nothing here implements a cipher. Callers never choose nonces: Seal draws
+// them from crypto/rand.
 //
 // The ciphertext format is specified in docs/ciphertext.md; this package is
 // its reference implementation.

@@ -10,12 +10,20 @@ import (
 )
 
 // fuzzKeys returns one key per algorithm, all with the same identity, and
-// valid ciphertexts they made, for seeding.
+// valid ciphertexts the encrypt keys made (all four encrypt algorithms), for
+// seeding. The MAC keys are there to check that they refuse every ciphertext.
 func fuzzKeys(f *testing.F) ([]*crypto.VersionKey, []*crypto.Ciphertext) {
 	f.Helper()
 	var keys []*crypto.VersionKey
 	var cts []*crypto.Ciphertext
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range macAlgorithms() {
+		keys = append(keys, newKey(f, alg, idA, 1, 0xf0))
+	}
+	encrypt := encryptAlgorithms()
+	if len(encrypt) != 4 {
+		f.Fatalf("encrypt algorithms %v, want 4", encrypt)
+	}
+	for _, alg := range encrypt {
 		k := newKey(f, alg, idA, 1, 0xf0)
 		keys = append(keys, k)
 		for _, n := range []int{0, 1, 2, 3, 64} {
@@ -27,11 +35,15 @@ func fuzzKeys(f *testing.F) ([]*crypto.VersionKey, []*crypto.Ciphertext) {
 }
 
 // checkOpen opens a parsed ciphertext with every key: it must not panic and
-// may only fail with the documented errors.
+// may only fail with the documented errors; MAC keys always refuse.
 func checkOpen(t *testing.T, keys []*crypto.VersionKey, c *crypto.Ciphertext) {
 	for _, k := range keys {
 		pt, err := k.Open(c, crypto.Binding{})
-		if err != nil && !errors.Is(err, crypto.ErrDecrypt) && !errors.Is(err, crypto.ErrWrongKey) {
+		if _, macErr := k.MAC(nil); macErr == nil {
+			if !errors.Is(err, crypto.ErrWrongPurpose) {
+				t.Fatalf("Open with a MAC key: %v, want ErrWrongPurpose", err)
+			}
+		} else if err != nil && !errors.Is(err, crypto.ErrDecrypt) && !errors.Is(err, crypto.ErrWrongKey) {
 			t.Fatalf("Open: unexpected error %v", err)
 		}
 		if err != nil && pt != nil {
@@ -97,7 +109,8 @@ func FuzzParseBinary(f *testing.F) {
 		bin := marshal(f, c)
 		f.Add(bin)
 		f.Add(bin[:len(bin)-1])
-		f.Add(bin[:headerLen])
+		f.Add(bin[:min(len(bin), headerLen)])
+		f.Add(bin[:fixedHeaderLen+len(c.Nonce)])
 	}
 	valid := marshal(f, handBuilt(16))
 	with := func(off int, v byte) []byte {
@@ -107,7 +120,7 @@ func FuzzParseBinary(f *testing.F) {
 	}
 	for _, b := range [][]byte{
 		nil, {}, {1}, {1, 1}, {1, 2}, valid[:22], valid[:23],
-		with(0, 0), with(0, 2), with(1, 0), with(1, 3), with(22, 0), with(22, 24), with(22, 0xff),
+		with(0, 0), with(0, 2), with(1, 0), with(1, 3), with(1, 4), with(1, 5), with(22, 0), with(22, 24), with(22, 0xff),
 		make([]byte, headerLen+tagLen),
 		append(bytes.Clone(valid), 0),
 	} {

@@ -72,10 +72,74 @@ func sampleBinding() crypto.Binding {
 	}
 }
 
-// headerLen is the length of a v1 header with a 12-byte nonce, as specified
-// in docs/ciphertext.md: version, algorithm, key id, key version, nonce
-// length, nonce.
-const headerLen = 1 + 1 + 16 + 4 + 1 + 12
+// fixedHeaderLen is the fixed part of a v1 header, as specified in
+// docs/ciphertext.md: version, algorithm, key id, key version, nonce length.
+const fixedHeaderLen = 1 + 1 + 16 + 4 + 1
 
-// tagLen is the AEAD tag length of both algorithms.
+// headerLen is the length of a v1 header with a 12-byte nonce (aes-256-gcm,
+// chacha20-poly1305, and handBuilt). Use headerLenFor for other algorithms.
+const headerLen = fixedHeaderLen + 12
+
+// tagLen is the AEAD tag length of every encrypt algorithm (for aes-256-siv
+// it is the synthetic IV, which comes first).
 const tagLen = 16
+
+// algorithmInfo is what docs/ciphertext.md and the API promise about one
+// algorithm. The table is literal on purpose: the tests read the package's
+// behaviour and compare it with these values, never the other way round.
+type algorithmInfo struct {
+	alg           crypto.Algorithm
+	name          string
+	purpose       crypto.Purpose
+	id            byte // wire id in ciphertext headers; 0 for MAC algorithms
+	keySize       int
+	nonceSize     int // encrypt algorithms only
+	macSize       int // MAC algorithms only
+	deterministic bool
+}
+
+// algorithmTable lists every algorithm in the order Algorithms() returns them.
+var algorithmTable = []algorithmInfo{
+	{alg: crypto.AES256GCM, name: "aes-256-gcm", purpose: crypto.PurposeEncrypt, id: 1, keySize: 32, nonceSize: 12},
+	{alg: crypto.ChaCha20Poly1305, name: "chacha20-poly1305", purpose: crypto.PurposeEncrypt, id: 2, keySize: 32, nonceSize: 12},
+	{alg: crypto.XChaCha20Poly1305, name: "xchacha20-poly1305", purpose: crypto.PurposeEncrypt, id: 3, keySize: 32, nonceSize: 24},
+	{alg: crypto.AES256SIV, name: "aes-256-siv", purpose: crypto.PurposeEncrypt, id: 4, keySize: 64, nonceSize: 0, deterministic: true},
+	{alg: crypto.HMACSHA256, name: "hmac-sha256", purpose: crypto.PurposeMAC, keySize: 32, macSize: 32},
+	{alg: crypto.HMACSHA384, name: "hmac-sha384", purpose: crypto.PurposeMAC, keySize: 48, macSize: 48},
+	{alg: crypto.HMACSHA512, name: "hmac-sha512", purpose: crypto.PurposeMAC, keySize: 64, macSize: 64},
+}
+
+// info returns the literal table entry of alg.
+func info(tb testing.TB, alg crypto.Algorithm) algorithmInfo {
+	tb.Helper()
+	for _, in := range algorithmTable {
+		if in.alg == alg {
+			return in
+		}
+	}
+	tb.Fatalf("algorithm %q is not in the test's algorithm table", alg)
+	return algorithmInfo{}
+}
+
+// encryptAlgorithms returns the encrypt-purpose algorithms of Algorithms(),
+// in order: the ones that Seal and Open, and appear in ciphertexts.
+func encryptAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeEncrypt) }
+
+// macAlgorithms returns the MAC-purpose algorithms of Algorithms(), in order.
+func macAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeMAC) }
+
+func algorithmsFor(p crypto.Purpose) []crypto.Algorithm {
+	var out []crypto.Algorithm
+	for _, a := range crypto.Algorithms() {
+		if a.Purpose() == p {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// headerLenFor is the header length of a ciphertext of alg.
+func headerLenFor(tb testing.TB, alg crypto.Algorithm) int {
+	tb.Helper()
+	return fixedHeaderLen + info(tb, alg).nonceSize
+}

@@ -18,9 +18,11 @@ type aeadVector struct {
 // algorithm table's newAEAD directly.
 //
 // Copied from Project Wycheproof (C2SP/wycheproof commit dac1dd4729fd1f8d,
-// testvectors_v1/, Apache License 2.0), as shipped in
-// /work/shared/vectors/wycheproof. All are "valid" vectors with a 256-bit
-// key, a 96-bit IV and a 128-bit tag.
+// testvectors_v1/, Apache License 2.0), whose files are in
+// testdata/wycheproof and run in full by TestWycheproof. All are "valid"
+// vectors with the algorithm's key and nonce sizes and a 128-bit tag. For
+// aes-256-siv there is no nonce and the tag (the synthetic IV) comes first:
+// ct holds the whole output and tag is empty.
 var aeadVectors = map[Algorithm][]aeadVector{
 	AES256GCM: {
 		{
@@ -84,6 +86,53 @@ var aeadVectors = map[Algorithm][]aeadVector{
 			tag:    "168310ca45b1f7c66cad4e99e43f72b9",
 		},
 	},
+	XChaCha20Poly1305: {
+		{
+			source: "xchacha20_poly1305_test.json tcId 1 (draft-arciszewski-xchacha-02)",
+			key:    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
+			iv:     "404142434445464748494a4b4c4d4e4f5051525354555657",
+			aad:    "50515253c0c1c2c3c4c5c6c7",
+			msg: "4c616469657320616e642047656e746c656d656e206f662074686520636c617373206f66202739393a20496620" +
+				"4920636f756c64206f6666657220796f75206f6e6c79206f6e652074697020666f7220746865206675747572" +
+				"652c2073756e73637265656e20776f756c642062652069742e",
+			ct: "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda" +
+				"7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b238" +
+				"3565d3fff921f9664c97637da9768812f615c68b13b52e",
+			tag: "c0875924c1c7987947deafd8780acf49",
+		},
+		{
+			source: "xchacha20_poly1305_test.json tcId 2",
+			key:    "ab1562faea9f47af3ae1c3d6d030e3af230255dff3df583ced6fbbcbf9d606a9",
+			iv:     "6a5e0c4617e07091b605a4de2c02dde117de2ebd53b23497",
+			tag:    "e2697ea6877aba39d9555a00e14db041",
+		},
+	},
+	AES256SIV: {
+		{
+			source: "aes_siv_cmac_test.json tcId 297",
+			key:    "aff6388fdd2908e0c3b610e3dcd410c8146a268d6befd5c45ffdd23508b5b311cc3a9d8f838f456436b289018682151dd57d8d65d1a823c06eca8ab8ee01da01",
+			aad:    "d0bb2949a411e22d32964526",
+			ct:     "e288d802a0e56ed7544a2e5775459389",
+		},
+		{
+			source: "aes_siv_cmac_test.json tcId 302",
+			key:    "c25cafc6018b98dfbb79a40ec89c575a4f88c4116489bba27707479800c0130235334a45dbe8d8dae3da8dcb45bbe5dce031b0f68ded544fda7eca30d6749442",
+			aad:    "deeb0ccf3aef47a296ed1ca8f4ae5907",
+			msg:    "beec61030fa3d670337196beade6aeaa",
+			ct:     "5865208eab9163db85cab9f96d846234a2626aae22f5c17c9aad4b501f4416e4",
+		},
+	},
+}
+
+// encryptAlgorithms returns the encrypt-purpose algorithms of Algorithms().
+func encryptAlgorithms() []Algorithm {
+	var out []Algorithm
+	for _, a := range Algorithms() {
+		if a.Purpose() == PurposeEncrypt {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func unhex(t *testing.T, s string) []byte {
@@ -97,7 +146,7 @@ func unhex(t *testing.T, s string) []byte {
 
 func TestAEADKnownAnswers(t *testing.T) {
 	t.Parallel()
-	for _, alg := range Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		vectors := aeadVectors[alg]
 		if len(vectors) == 0 {
 			t.Errorf("no known-answer vectors for %s", alg)
@@ -121,7 +170,12 @@ func TestAEADKnownAnswers(t *testing.T) {
 				bad := bytes.Clone(want)
 				bad[len(bad)-1] ^= 1
 				if _, err := aead.Open(nil, iv, bad, aad); err == nil {
-					t.Fatal("Open accepted a modified tag")
+					t.Fatal("Open accepted a modified ciphertext")
+				}
+				bad = bytes.Clone(want)
+				bad[0] ^= 0x80
+				if _, err := aead.Open(nil, iv, bad, aad); err == nil {
+					t.Fatal("Open accepted a modified ciphertext")
 				}
 			})
 		}
@@ -129,26 +183,51 @@ func TestAEADKnownAnswers(t *testing.T) {
 }
 
 // TestAlgorithmTable pins the wire ids and sizes that docs/ciphertext.md
-// specifies; changing any of them breaks every stored ciphertext.
+// specifies; changing any of them breaks every stored ciphertext. MAC
+// algorithms have no wire id and no AEAD.
 func TestAlgorithmTable(t *testing.T) {
 	t.Parallel()
 	want := map[Algorithm]struct {
+		purpose          Purpose
 		id               byte
 		keySize, nonceSz int
+		macSize          int
 	}{
-		AES256GCM:        {1, 32, 12},
-		ChaCha20Poly1305: {2, 32, 12},
+		AES256GCM:         {PurposeEncrypt, 1, 32, 12, 0},
+		ChaCha20Poly1305:  {PurposeEncrypt, 2, 32, 12, 0},
+		XChaCha20Poly1305: {PurposeEncrypt, 3, 32, 24, 0},
+		AES256SIV:         {PurposeEncrypt, 4, 64, 0, 0},
+		HMACSHA256:        {PurposeMAC, 0, 32, 0, 32},
+		HMACSHA384:        {PurposeMAC, 0, 48, 0, 48},
+		HMACSHA512:        {PurposeMAC, 0, 64, 0, 64},
 	}
 	if len(algorithms) != len(want) {
 		t.Fatalf("%d algorithms, want %d", len(algorithms), len(want))
+	}
+	if len(Algorithms()) != len(want) {
+		t.Fatalf("Algorithms() lists %d, want %d", len(Algorithms()), len(want))
 	}
 	for alg, w := range want {
 		s, ok := algorithms[alg]
 		if !ok {
 			t.Fatalf("%s missing", alg)
 		}
-		if s.id != w.id || s.keySize != w.keySize || s.nonceSize != w.nonceSz {
-			t.Errorf("%s: id %d key %d nonce %d; want %d %d %d", alg, s.id, s.keySize, s.nonceSize, w.id, w.keySize, w.nonceSz)
+		if s.purpose != w.purpose || s.id != w.id || s.keySize != w.keySize || s.nonceSize != w.nonceSz {
+			t.Errorf("%s: purpose %s id %d key %d nonce %d; want %s %d %d %d", alg, s.purpose, s.id, s.keySize, s.nonceSize, w.purpose, w.id, w.keySize, w.nonceSz)
+		}
+		if w.purpose == PurposeMAC {
+			if s.newAEAD != nil || s.hash == nil {
+				t.Errorf("%s: MAC algorithm with an AEAD constructor or without a hash", alg)
+				continue
+			}
+			if n := s.hash().Size(); n != w.macSize {
+				t.Errorf("%s: hash size %d, want %d", alg, n, w.macSize)
+			}
+			continue
+		}
+		if s.newAEAD == nil || s.hash != nil {
+			t.Errorf("%s: encrypt algorithm without an AEAD constructor or with a hash", alg)
+			continue
 		}
 		aead, err := s.newAEAD(make([]byte, s.keySize))
 		if err != nil {
@@ -157,14 +236,26 @@ func TestAlgorithmTable(t *testing.T) {
 		if aead.NonceSize() != s.nonceSize || aead.Overhead() != tagSize {
 			t.Errorf("%s: AEAD nonce size %d overhead %d; want %d %d", alg, aead.NonceSize(), aead.Overhead(), s.nonceSize, tagSize)
 		}
+		for _, n := range []int{0, 1, 31, 33, 63, 65} { // NewVersionKey checks sizes first; AES alone would take 16 or 24
+			if n == s.keySize {
+				continue
+			}
+			if _, err := s.newAEAD(make([]byte, n)); err == nil {
+				t.Errorf("%s: constructor accepted a %d-byte key", alg, n)
+			}
+		}
 		a, spec, ok := algorithmByID(w.id)
 		if !ok || a != alg || spec.id != w.id {
 			t.Errorf("algorithmByID(%d) = %s, %v", w.id, a, ok)
 		}
 	}
-	for _, id := range []byte{0, 3, 0xff} {
-		if a, _, ok := algorithmByID(id); ok {
-			t.Errorf("algorithmByID(%d) = %s", id, a)
+	for id := range 256 {
+		a, spec, ok := algorithmByID(byte(id))
+		if (id >= 1 && id <= 4) != ok {
+			t.Errorf("algorithmByID(%d) = %s, %v", id, a, ok)
+		}
+		if ok && spec.purpose != PurposeEncrypt {
+			t.Errorf("algorithmByID(%d) = MAC algorithm %s", id, a)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/arcakms/arca/internal/crypto"
 	"io"
 	"log/slog"
 	"os"
@@ -262,4 +263,15 @@ func cacheSize(s *Service) (byID, names int) {
 	s.keys.mu.RLock()
 	defer s.keys.mu.RUnlock()
 	return len(s.keys.byID), len(s.keys.names)
+}
+
+// encryptAlgorithms lists the algorithms whose keys encrypt.
+func encryptAlgorithms() []crypto.Algorithm {
+	var out []crypto.Algorithm
+	for _, a := range crypto.Algorithms() {
+		if a.Purpose() == crypto.PurposeEncrypt {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -144,9 +144,6 @@ type nameIndex struct {
 	ID string `json:"id"`
 }
 
-// purposeEncrypt is the purpose of AEAD key versions.
-const purposeEncrypt = "encrypt"
-
 func (r *keyRecord) public() *Key {
 	return &Key{
 		ID: r.ID, Name: r.Name, Algorithm: r.Algorithm, Description: r.Description,
@@ -267,12 +264,13 @@ func (s *Service) newVersion(kr *seal.Keyring, keyID string, alg crypto.Algorith
 		return nil, err
 	}
 	defer material.Wipe()
-	sealed, err := kr.Seal(material.Reveal(), materialAAD(keyID, v, purposeEncrypt))
+	purpose := string(alg.Purpose())
+	sealed, err := kr.Seal(material.Reveal(), materialAAD(keyID, v, purpose))
 	if err != nil {
 		return nil, err
 	}
 	return &versionRecord{
-		KeyID: keyID, Version: v, Algorithm: alg, Purpose: purposeEncrypt, CreatedAt: now, CreatedBy: by,
+		KeyID: keyID, Version: v, Algorithm: alg, Purpose: purpose, CreatedAt: now, CreatedBy: by,
 		Provenance: Provenance{Generator: "arca", EntropySource: "crypto/rand", ServerVersion: s.serverVersion},
 		Material:   sealed,
 		tombstone:  tombstone{State: lifecycle.Active},

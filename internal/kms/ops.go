@@ -117,6 +117,9 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 			return nil, err
 		}
 		t.keyID = ck.rec.ID
+		if err := requirePurpose(ck, crypto.PurposeEncrypt, "encrypt"); err != nil {
+			return nil, err
+		}
 		if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
 			return nil, err
 		}
@@ -170,6 +173,9 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 			return nil, nil, Errorf(CodeWrongKey, "the ciphertext was not made with key %q", ck.rec.Name)
 		}
 	} else if ck, err = s.resolve(ctx, kr, keyID); err != nil {
+		return nil, nil, err
+	}
+	if err := requirePurpose(ck, crypto.PurposeEncrypt, "decrypt"); err != nil {
 		return nil, nil, err
 	}
 	if err := checkKey(ck, lifecycle.Decrypt, req.AllowCompromised); err != nil {
@@ -323,4 +329,12 @@ func (s *Service) Random(ctx context.Context, n int) (b []byte, err error) {
 		return nil, internal("random", err)
 	}
 	return b, nil
+}
+
+// requirePurpose refuses an operation the key's algorithm does not do.
+func requirePurpose(ck *cachedKey, p crypto.Purpose, op string) error {
+	if ck.rec.Algorithm.Purpose() != p {
+		return Errorf(CodeUnsupportedOperation, "key %q is an %s key: it cannot %s", ck.rec.Name, ck.rec.Algorithm, op)
+	}
+	return nil
 }

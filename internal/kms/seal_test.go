@@ -31,7 +31,7 @@ func TestSealWipesAndUnsealReloads(t *testing.T) {
 		binding    crypto.Binding
 	}
 	var samples []sample
-	for _, alg := range crypto.Algorithms() {
+	for _, alg := range encryptAlgorithms() {
 		k := e.createKey("seal-"+string(alg), string(alg))
 		for v := range 3 {
 			if v > 0 {
@@ -149,8 +149,8 @@ func TestSealWipesAndUnsealReloads(t *testing.T) {
 		}
 		pt.Plaintext.Wipe()
 	}
-	if ids, _ := cacheSize(e.svc); ids != len(crypto.Algorithms()) {
-		t.Errorf("%d keys cached after decrypting, want %d (reloaded from storage)", ids, len(crypto.Algorithms()))
+	if ids, _ := cacheSize(e.svc); ids != len(encryptAlgorithms()) {
+		t.Errorf("%d keys cached after decrypting, want %d (reloaded from storage)", ids, len(encryptAlgorithms()))
 	}
 	if _, err := e.svc.Encrypt(requestCtx(id), EncryptRequest{Key: "seal-chacha20-poly1305", Plaintext: []byte("again")}); err != nil {
 		t.Errorf("Encrypt after unseal: %v", err)
