@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	gocrypto "crypto"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
@@ -44,6 +45,7 @@ type VersionKey struct {
 	aead      cipher.AEAD
 	mac       *secret.Bytes
 	hash      func() hash.Hash
+	signer    gocrypto.Signer
 }
 
 // NewVersionKey builds the AEAD for one key version. The material is only read
@@ -53,7 +55,7 @@ func NewVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *secr
 	if !ok {
 		return nil, fmt.Errorf("unsupported algorithm %q", alg)
 	}
-	if material.Len() != spec.keySize {
+	if spec.purpose != PurposeSign && material.Len() != spec.keySize {
 		return nil, fmt.Errorf("%s key material must be %d bytes", alg, spec.keySize)
 	}
 	if version == 0 {
@@ -61,6 +63,12 @@ func NewVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *secr
 	}
 	k := &VersionKey{keyID: keyID, version: version, algorithm: alg}
 	switch spec.purpose {
+	case PurposeSign:
+		signer, err := parseSigningKey(alg, material.Reveal())
+		if err != nil {
+			return nil, err
+		}
+		k.signer = signer
 	case PurposeMAC:
 		k.mac, k.hash = material.Clone(), spec.hash
 	default:
@@ -78,6 +86,9 @@ func GenerateMaterial(alg Algorithm) (*secret.Bytes, error) {
 	spec, ok := algorithms[alg]
 	if !ok {
 		return nil, fmt.Errorf("unsupported algorithm %q", alg)
+	}
+	if spec.purpose == PurposeSign {
+		return generateSigningKey(alg)
 	}
 	return secret.Random(spec.keySize)
 }

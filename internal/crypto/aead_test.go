@@ -2,6 +2,7 @@ package crypto_test
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
@@ -366,6 +367,19 @@ func TestNewVersionKeyRejects(t *testing.T) {
 	}
 	var cases []rejectCase
 	for _, in := range algorithmTable {
+		if in.purpose == crypto.PurposeSign {
+			// No fixed size: any byte string that is not a PKCS#8 key of
+			// the algorithm is refused (see also sign_test.go).
+			cases = append(cases,
+				rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, signMaterial(t, in.alg, 0), 0},
+				rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, 0},
+				rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), 0},
+			)
+			for _, n := range []int{1, 16, 32, 48, 64, 65, 66, 128} {
+				cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), 0})
+			}
+			continue
+		}
 		cases = append(cases,
 			rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, material(in.keySize, 1), 0},
 			rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, in.keySize},
@@ -384,6 +398,7 @@ func TestNewVersionKeyRejects(t *testing.T) {
 	for _, name := range []string{
 		"", "aes-128-gcm", "AES-256-GCM", "aes-256-gcm ", "xchacha20poly1305", "aes-256-siv-cmac",
 		"aes-128-siv", "aes-siv", "hmac-sha1", "hmac-sha224", "HMAC-SHA256", "hmac-sha256 ", "hmac-sha3-256",
+		"ecdsa-p224", "ECDSA-P256", "ecdsa-p256k1", "ed448", "Ed25519", "rsa-1024", "rsa-8192", "rsa", "sign",
 	} {
 		cases = append(cases, rejectCase{"unknown-algorithm-" + name, crypto.Algorithm(name), 1, material(32, 1), 0})
 	}
@@ -405,7 +420,11 @@ func TestNewVersionKeyRejects(t *testing.T) {
 	// Accepted boundaries.
 	for _, in := range algorithmTable {
 		for _, v := range []uint32{1, 2, 1 << 31, ^uint32(0)} {
-			if _, err := crypto.NewVersionKey(idA, v, in.alg, material(in.keySize, 1)); err != nil {
+			m := material(in.keySize, 1)
+			if in.purpose == crypto.PurposeSign {
+				m = signMaterial(t, in.alg, 0)
+			}
+			if _, err := crypto.NewVersionKey(idA, v, in.alg, m); err != nil {
 				t.Errorf("NewVersionKey(%s, v%d): %v", in.alg, v, err)
 			}
 		}
@@ -423,6 +442,17 @@ func TestSizesMatchBehaviour(t *testing.T) {
 			_, err := crypto.NewVersionKey(idA, 1, in.alg, material(1, 0))
 			if err == nil {
 				t.Fatal("NewVersionKey accepted a 1-byte key")
+			}
+			if in.purpose == crypto.PurposeSign {
+				if strings.Contains(err.Error(), "must be") || !strings.Contains(err.Error(), "PKCS#8") {
+					t.Fatalf("NewVersionKey error %q: want a PKCS#8 error, no key size", err)
+				}
+				k := newKey(t, in.alg, idA, 1, 3)
+				sig, err := k.Sign([]byte("abc"), crypto.MessageRaw, "")
+				if err != nil || len(sig) == 0 {
+					t.Fatalf("Sign: %x, %v", sig, err)
+				}
+				return
 			}
 			var n int
 			if _, serr := fmt.Sscanf(err.Error(), string(in.alg)+" key material must be %d bytes", &n); serr != nil || n != in.keySize {
@@ -489,17 +519,41 @@ func TestNewVersionKeyDoesNotRetainMaterial(t *testing.T) {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			size := info(t, alg).keySize
-			m := material(size, 0x77)
+			sign := alg.Purpose() == crypto.PurposeSign
+			mk := func() *secret.Bytes {
+				if sign {
+					return signMaterial(t, alg, 0)
+				}
+				return material(size, 0x77)
+			}
+			m := mk()
 			k, err := crypto.NewVersionKey(idA, 1, alg, m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m.Wipe()
-			intact := material(size, 0x77)
+			intact := mk()
 			t.Cleanup(intact.Wipe)
 			ref, err := crypto.NewVersionKey(idA, 1, alg, intact)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if sign {
+				for _, pair := range [][2]*crypto.VersionKey{{k, ref}, {ref, k}} {
+					sig, err := pair[0].Sign([]byte("after wipe"), crypto.MessageRaw, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ok, err := pair[1].Verify([]byte("after wipe"), sig, crypto.MessageRaw, ""); !ok || err != nil {
+						t.Fatalf("signature of one key does not verify under the other: %v, %v", ok, err)
+					}
+				}
+				p1, err1 := k.Public()
+				p2, err2 := ref.Public()
+				if err1 != nil || err2 != nil || !bytes.Equal(p1.DER, p2.DER) {
+					t.Fatalf("public key after wipe differs from the intact key's (%v, %v)", err1, err2)
+				}
+				return
 			}
 			if alg.Purpose() == crypto.PurposeMAC {
 				got, err1 := k.MAC([]byte("after wipe"))
@@ -680,12 +734,29 @@ func TestVersionKeyConcurrentUse(t *testing.T) {
 			t.Parallel()
 			k := newKey(t, alg, idA, 1, 0x99)
 			mac := alg.Purpose() == crypto.PurposeMAC
+			sign := alg.Purpose() == crypto.PurposeSign
+			rounds := 50
+			if sign {
+				rounds = 3 // RSA-4096 signing is slow under -race
+			}
 			var wg sync.WaitGroup
 			errs := make(chan error, 16)
 			for g := range 16 {
 				wg.Go(func() {
-					for i := range 50 {
+					for i := range rounds {
 						pt := fmt.Appendf(nil, "g%d-i%d", g, i)
+						if sign {
+							sig, err := k.Sign(pt, crypto.MessageRaw, "")
+							if err != nil {
+								errs <- err
+								return
+							}
+							if ok, err := k.Verify(pt, sig, crypto.MessageRaw, ""); !ok || err != nil {
+								errs <- fmt.Errorf("Verify: %v, %v", ok, err)
+								return
+							}
+							continue
+						}
 						if mac {
 							tag, err := k.MAC(pt)
 							if err != nil {
@@ -810,7 +881,13 @@ func TestAlgorithms(t *testing.T) {
 	if m := macAlgorithms(); !slices.Equal(m, []crypto.Algorithm{crypto.HMACSHA256, crypto.HMACSHA384, crypto.HMACSHA512}) {
 		t.Errorf("MAC algorithms %v", m)
 	}
-	if crypto.PurposeEncrypt != "encrypt" || crypto.PurposeMAC != "mac" {
+	if s := signAlgorithms(); !slices.Equal(s, []crypto.Algorithm{crypto.ECDSAP256, crypto.ECDSAP384, crypto.ECDSAP521, crypto.Ed25519, crypto.RSA2048, crypto.RSA3072, crypto.RSA4096}) {
+		t.Errorf("sign algorithms %v", s)
+	}
+	if len(got) != 14 {
+		t.Errorf("%d algorithms, want 14", len(got))
+	}
+	if crypto.PurposeEncrypt != "encrypt" || crypto.PurposeMAC != "mac" || crypto.PurposeSign != "sign" {
 		t.Error("purpose names changed: they are stored with key material")
 	}
 	for _, in := range algorithmTable {
@@ -827,6 +904,20 @@ func TestAlgorithms(t *testing.T) {
 		}
 		if alg.Deterministic() != in.deterministic {
 			t.Errorf("%s.Deterministic() = %v, want %v", alg, alg.Deterministic(), in.deterministic)
+		}
+		if in.purpose == crypto.PurposeSign {
+			// Generated once per test binary: RSA generation is slow.
+			m1, m2 := signMaterial(t, alg, 0), signMaterial(t, alg, 1)
+			if _, err := x509.ParsePKCS8PrivateKey(m1.Reveal()); err != nil {
+				t.Errorf("GenerateMaterial(%s) is not PKCS#8: %v", alg, err)
+			}
+			if bytes.Equal(m1.Reveal(), m2.Reveal()) {
+				t.Errorf("GenerateMaterial(%s) repeated", alg)
+			}
+			if _, err := crypto.NewVersionKey(idA, 1, alg, m1); err != nil {
+				t.Errorf("NewVersionKey with generated material: %v", err)
+			}
+			continue
 		}
 		m1, err := crypto.GenerateMaterial(alg)
 		if err != nil {
@@ -847,6 +938,7 @@ func TestAlgorithms(t *testing.T) {
 		"", "aes", "AES-256-GCM", "aes-256-gcm ", "aes-128-gcm", "chacha20poly1305", "xchacha20poly1305",
 		"XChaCha20-Poly1305", "aes-256-siv-cmac", "aes-128-siv", "aes-siv", "hmac-sha1", "hmac-sha224",
 		"HMAC-SHA256", "hmac-sha256 ", "hmac-sha3-256", "hmac", "encrypt", "mac",
+		"sign", "ecdsa", "ecdsa-p224", "ecdsa-p256 ", "ECDSA-P384", "ed448", "eddsa", "rsa", "rsa-1024", "rsa-2047", "RSA-2048",
 	} {
 		if a, err := crypto.ParseAlgorithm(name); err == nil {
 			t.Errorf("ParseAlgorithm(%q) = %q, want an error", name, a)

@@ -71,7 +71,10 @@ var algorithms = map[Algorithm]algorithmSpec{
 
 // Algorithms lists the supported algorithms in a stable order.
 func Algorithms() []Algorithm {
-	return []Algorithm{AES256GCM, ChaCha20Poly1305, XChaCha20Poly1305, AES256SIV, HMACSHA256, HMACSHA384, HMACSHA512}
+	return []Algorithm{
+		AES256GCM, ChaCha20Poly1305, XChaCha20Poly1305, AES256SIV, HMACSHA256, HMACSHA384, HMACSHA512,
+		ECDSAP256, ECDSAP384, ECDSAP521, Ed25519, RSA2048, RSA3072, RSA4096,
+	}
 }
 
 // Purpose returns what the algorithm is for ("" for an unknown one).

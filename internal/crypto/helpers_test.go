@@ -1,6 +1,8 @@
 package crypto_test
 
 import (
+	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/arcakms/arca/internal/crypto"
@@ -24,9 +26,16 @@ func material(n int, seed byte) *secret.Bytes {
 }
 
 // newKey builds a version key with deterministic material derived from seed.
+// Signing keys cannot be derived from a seed: they use signMaterial(alg, 0),
+// the same key for every seed.
 func newKey(tb testing.TB, alg crypto.Algorithm, id [16]byte, version uint32, seed byte) *crypto.VersionKey {
 	tb.Helper()
-	m := material(alg.KeySize(), seed)
+	var m *secret.Bytes
+	if alg.Purpose() == crypto.PurposeSign {
+		m = signMaterial(tb, alg, 0)
+	} else {
+		m = material(alg.KeySize(), seed)
+	}
 	defer m.Wipe()
 	k, err := crypto.NewVersionKey(id, version, alg, m)
 	if err != nil {
@@ -91,10 +100,10 @@ type algorithmInfo struct {
 	alg           crypto.Algorithm
 	name          string
 	purpose       crypto.Purpose
-	id            byte // wire id in ciphertext headers; 0 for MAC algorithms
-	keySize       int
-	nonceSize     int // encrypt algorithms only
-	macSize       int // MAC algorithms only
+	id            byte // wire id in ciphertext headers; 0 for MAC and sign algorithms
+	keySize       int  // 0 for sign algorithms: their material is PKCS#8 DER
+	nonceSize     int  // encrypt algorithms only
+	macSize       int  // MAC algorithms only
 	deterministic bool
 }
 
@@ -107,6 +116,71 @@ var algorithmTable = []algorithmInfo{
 	{alg: crypto.HMACSHA256, name: "hmac-sha256", purpose: crypto.PurposeMAC, keySize: 32, macSize: 32},
 	{alg: crypto.HMACSHA384, name: "hmac-sha384", purpose: crypto.PurposeMAC, keySize: 48, macSize: 48},
 	{alg: crypto.HMACSHA512, name: "hmac-sha512", purpose: crypto.PurposeMAC, keySize: 64, macSize: 64},
+	{alg: crypto.ECDSAP256, name: "ecdsa-p256", purpose: crypto.PurposeSign},
+	{alg: crypto.ECDSAP384, name: "ecdsa-p384", purpose: crypto.PurposeSign},
+	{alg: crypto.ECDSAP521, name: "ecdsa-p521", purpose: crypto.PurposeSign},
+	{alg: crypto.Ed25519, name: "ed25519", purpose: crypto.PurposeSign},
+	{alg: crypto.RSA2048, name: "rsa-2048", purpose: crypto.PurposeSign},
+	{alg: crypto.RSA3072, name: "rsa-3072", purpose: crypto.PurposeSign},
+	{alg: crypto.RSA4096, name: "rsa-4096", purpose: crypto.PurposeSign},
+}
+
+// signKeySlot names one cached signing key: n is 0 or 1, two independent
+// keys per algorithm.
+type signKeySlot struct {
+	alg crypto.Algorithm
+	n   int
+}
+
+// signMaterials generates each signing key once per test binary (RSA key
+// generation is slow, more so under -race), lazily, on first use.
+var signMaterials = func() map[signKeySlot]func() ([]byte, error) {
+	m := map[signKeySlot]func() ([]byte, error){}
+	for _, in := range algorithmTable {
+		if in.purpose != crypto.PurposeSign {
+			continue
+		}
+		for n := range 2 {
+			alg := in.alg
+			m[signKeySlot{alg, n}] = sync.OnceValues(func() ([]byte, error) {
+				g, err := crypto.GenerateMaterial(alg)
+				if err != nil {
+					return nil, err
+				}
+				defer g.Wipe()
+				return bytes.Clone(g.Reveal()), nil
+			})
+		}
+	}
+	return m
+}()
+
+// signMaterial returns a copy (the caller may wipe it) of the n-th (0 or 1)
+// cached PKCS#8 material of the signing algorithm alg, made by
+// GenerateMaterial.
+func signMaterial(tb testing.TB, alg crypto.Algorithm, n int) *secret.Bytes {
+	tb.Helper()
+	gen, ok := signMaterials[signKeySlot{alg, n}]
+	if !ok {
+		tb.Fatalf("no cached signing material %d for %q", n, alg)
+	}
+	der, err := gen()
+	if err != nil {
+		tb.Fatalf("GenerateMaterial(%s): %v", alg, err)
+	}
+	return secret.New(bytes.Clone(der))
+}
+
+// signKey builds a version key from signMaterial(alg, n).
+func signKey(tb testing.TB, alg crypto.Algorithm, n int) *crypto.VersionKey {
+	tb.Helper()
+	m := signMaterial(tb, alg, n)
+	defer m.Wipe()
+	k, err := crypto.NewVersionKey(idA, 1, alg, m)
+	if err != nil {
+		tb.Fatalf("NewVersionKey(%s): %v", alg, err)
+	}
+	return k
 }
 
 // info returns the literal table entry of alg.
@@ -127,6 +201,9 @@ func encryptAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.Purpos
 
 // macAlgorithms returns the MAC-purpose algorithms of Algorithms(), in order.
 func macAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeMAC) }
+
+// signAlgorithms returns the sign-purpose algorithms of Algorithms(), in order.
+func signAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeSign) }
 
 func algorithmsFor(p crypto.Purpose) []crypto.Algorithm {
 	var out []crypto.Algorithm

@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	gocrypto "crypto"
 	"encoding/hex"
 	"testing"
 )
@@ -200,6 +201,45 @@ func TestAlgorithmTable(t *testing.T) {
 		HMACSHA256:        {PurposeMAC, 0, 32, 0, 32},
 		HMACSHA384:        {PurposeMAC, 0, 48, 0, 48},
 		HMACSHA512:        {PurposeMAC, 0, 64, 0, 64},
+		ECDSAP256:         {PurposeSign, 0, 0, 0, 0},
+		ECDSAP384:         {PurposeSign, 0, 0, 0, 0},
+		ECDSAP521:         {PurposeSign, 0, 0, 0, 0},
+		Ed25519:           {PurposeSign, 0, 0, 0, 0},
+		RSA2048:           {PurposeSign, 0, 0, 0, 0},
+		RSA3072:           {PurposeSign, 0, 0, 0, 0},
+		RSA4096:           {PurposeSign, 0, 0, 0, 0},
+	}
+	// Sign algorithms: hash (0 for ed25519, which signs messages), key type.
+	wantSign := map[Algorithm]struct {
+		hash    gocrypto.Hash
+		curve   string
+		rsaBits int
+		ed      bool
+	}{
+		ECDSAP256: {gocrypto.SHA256, "P-256", 0, false},
+		ECDSAP384: {gocrypto.SHA384, "P-384", 0, false},
+		ECDSAP521: {gocrypto.SHA512, "P-521", 0, false},
+		Ed25519:   {0, "", 0, true},
+		RSA2048:   {gocrypto.SHA256, "", 2048, false},
+		RSA3072:   {gocrypto.SHA256, "", 3072, false},
+		RSA4096:   {gocrypto.SHA256, "", 4096, false},
+	}
+	if len(signSpecs) != len(wantSign) {
+		t.Errorf("%d sign specs, want %d", len(signSpecs), len(wantSign))
+	}
+	for alg, w := range wantSign {
+		s, ok := signSpecs[alg]
+		if !ok {
+			t.Errorf("%s: no sign spec", alg)
+			continue
+		}
+		curve := ""
+		if s.curve != nil {
+			curve = s.curve.Params().Name
+		}
+		if s.hash != w.hash || curve != w.curve || s.rsaBits != w.rsaBits || s.ed25519 != w.ed {
+			t.Errorf("%s: sign spec hash %v curve %q rsa %d ed25519 %v; want %v %q %d %v", alg, s.hash, curve, s.rsaBits, s.ed25519, w.hash, w.curve, w.rsaBits, w.ed)
+		}
 	}
 	if len(algorithms) != len(want) {
 		t.Fatalf("%d algorithms, want %d", len(algorithms), len(want))
@@ -214,6 +254,15 @@ func TestAlgorithmTable(t *testing.T) {
 		}
 		if s.purpose != w.purpose || s.id != w.id || s.keySize != w.keySize || s.nonceSize != w.nonceSz {
 			t.Errorf("%s: purpose %s id %d key %d nonce %d; want %s %d %d %d", alg, s.purpose, s.id, s.keySize, s.nonceSize, w.purpose, w.id, w.keySize, w.nonceSz)
+		}
+		if w.purpose == PurposeSign {
+			if s.newAEAD != nil || s.hash != nil {
+				t.Errorf("%s: sign algorithm with an AEAD constructor or an HMAC hash", alg)
+			}
+			if _, _, ok := algorithmByID(s.id); ok && s.id != 0 {
+				t.Errorf("%s: sign algorithm with a wire id", alg)
+			}
+			continue
 		}
 		if w.purpose == PurposeMAC {
 			if s.newAEAD != nil || s.hash == nil {
@@ -255,7 +304,7 @@ func TestAlgorithmTable(t *testing.T) {
 			t.Errorf("algorithmByID(%d) = %s, %v", id, a, ok)
 		}
 		if ok && spec.purpose != PurposeEncrypt {
-			t.Errorf("algorithmByID(%d) = MAC algorithm %s", id, a)
+			t.Errorf("algorithmByID(%d) = non-encrypt algorithm %s", id, a)
 		}
 	}
 }

@@ -21,8 +21,8 @@ import (
 
 // Project Wycheproof test vectors (C2SP/wycheproof, testvectors_v1/, Apache
 // License 2.0; see testdata/wycheproof/README and LICENSE), run through the
-// package's own code: the algorithm table's AEAD constructors, and
-// NewVersionKey with MAC and VerifyMAC.
+// package's own code: the algorithm table's AEAD constructors, NewVersionKey
+// with MAC and VerifyMAC, and verifySignature (wycheproof_sign_test.go).
 
 // wpHex is a hex string in a vector file.
 type wpHex []byte
@@ -223,6 +223,26 @@ func TestWycheproof(t *testing.T) {
 				}
 			}
 			c.report(t, m.alg, f.NumberOfTests)
+		})
+	}
+	var signAlgs []Algorithm
+	for _, sf := range wpSignFiles {
+		if !covered[sf.alg] {
+			signAlgs = append(signAlgs, sf.alg)
+		}
+		covered[sf.alg] = true
+	}
+	for _, alg := range signAlgs {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			var c wpCounts
+			total := 0
+			for _, sf := range wpSignFiles {
+				if sf.alg == alg {
+					total += runSignVectors(t, alg, sf.file, sf.name, sf.groupType, sf.padding, &c)
+				}
+			}
+			c.report(t, alg, total)
 		})
 	}
 	for _, alg := range Algorithms() {

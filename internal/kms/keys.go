@@ -15,6 +15,7 @@ import (
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/secret"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -264,6 +265,12 @@ func (s *Service) newVersion(kr *seal.Keyring, keyID string, alg crypto.Algorith
 		return nil, err
 	}
 	defer material.Wipe()
+	return s.sealVersion(kr, keyID, alg, v, material, by, now)
+}
+
+// sealVersion builds the record of version v from fresh material, sealed
+// under the keyring and bound to key, version and purpose.
+func (s *Service) sealVersion(kr *seal.Keyring, keyID string, alg crypto.Algorithm, v uint32, material *secret.Bytes, by string, now time.Time) (*versionRecord, error) {
 	purpose := string(alg.Purpose())
 	sealed, err := kr.Seal(material.Reveal(), materialAAD(keyID, v, purpose))
 	if err != nil {

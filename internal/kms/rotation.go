@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/policy"
 	"github.com/arcakms/arca/internal/seal"
@@ -107,6 +108,17 @@ var errRotationNotNeeded = errors.New("rotation no longer needed")
 // rotate adds a version, makes it primary and optionally marks old versions
 // compromised, in one transaction audited as op.
 func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, t *target, o rotateOptions) (*keyRecord, error) {
+	// Generate the new material before the write transaction: an RSA key
+	// can take a second, and the transaction holds the store's write lock.
+	ck, err := s.resolve(ctx, kr, ref)
+	if err != nil {
+		return nil, err
+	}
+	material, err := crypto.GenerateMaterial(ck.rec.Algorithm)
+	if err != nil {
+		return nil, internal("rotate key", err)
+	}
+	defer material.Wipe()
 	for attempt := 0; ; attempt++ {
 		var rec *keyRecord
 		var compromised []uint32
@@ -129,7 +141,10 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 			next := *cur
 			next.PrimaryVersion = cur.PrimaryVersion + 1
 			next.UpdatedAt, next.PrimarySince = now, now
-			vr, err := s.newVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, o.by, now)
+			if cur.Algorithm != ck.rec.Algorithm {
+				return errTampered(nsKeys, cur.ID)
+			}
+			vr, err := s.sealVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, material, o.by, now)
 			if err != nil {
 				return err
 			}

@@ -67,6 +67,9 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/keys/{key}/datakey", kms.OpDataKey, smallBody, true, h.dataKey},
 		{http.MethodPost, "/v1/keys/{key}/mac", kms.OpGenerateMAC, opBody, true, h.generateMAC},
 		{http.MethodPost, "/v1/keys/{key}/verify-mac", kms.OpVerifyMAC, opBody, true, h.verifyMAC},
+		{http.MethodPost, "/v1/keys/{key}/sign", kms.OpSign, opBody, true, h.sign},
+		{http.MethodPost, "/v1/keys/{key}/verify", kms.OpVerify, opBody, true, h.verify},
+		{http.MethodGet, "/v1/keys/{key}/public-key", kms.OpGetPublicKey, smallBody, true, h.publicKey},
 		{http.MethodPost, "/v1/random", kms.OpRandom, smallBody, true, h.random},
 
 		{http.MethodGet, "/v1/policy", kms.OpPolicyGet, smallBody, true, h.getPolicy},

@@ -1,0 +1,261 @@
+package crypto
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/arcakms/arca/internal/secret"
+)
+
+// Signing algorithms (purpose sign).
+const (
+	ECDSAP256 Algorithm = "ecdsa-p256"
+	ECDSAP384 Algorithm = "ecdsa-p384"
+	ECDSAP521 Algorithm = "ecdsa-p521"
+	Ed25519   Algorithm = "ed25519"
+	RSA2048   Algorithm = "rsa-2048"
+	RSA3072   Algorithm = "rsa-3072"
+	RSA4096   Algorithm = "rsa-4096"
+)
+
+// PurposeSign is the purpose of signing keys.
+const PurposeSign Purpose = "sign"
+
+// MessageType says whether a signed message is the message itself or its
+// digest under the algorithm's hash.
+type MessageType string
+
+// Message types.
+const (
+	MessageRaw    MessageType = "raw"
+	MessageDigest MessageType = "digest"
+)
+
+// Padding is the RSA signature scheme.
+type Padding string
+
+// RSA signature schemes.
+const (
+	PaddingPSS      Padding = "pss"
+	PaddingPKCS1v15 Padding = "pkcs1v15"
+)
+
+// Errors of signing operations, safe to show to callers.
+var (
+	ErrDigestLength     = errors.New("the digest has the wrong length for the key's hash")
+	ErrDigestNotAllowed = errors.New("ed25519 signs messages, not digests")
+	ErrBadPadding       = errors.New("padding applies to RSA keys only and must be pss or pkcs1v15")
+	ErrBadMessageType   = errors.New("message_type must be raw or digest")
+)
+
+// signSpec describes a signing algorithm.
+type signSpec struct {
+	hash     crypto.Hash // 0 for ed25519
+	curve    elliptic.Curve
+	rsaBits  int
+	ed25519  bool
+	coordLen int
+}
+
+var signSpecs = map[Algorithm]signSpec{
+	ECDSAP256: {hash: crypto.SHA256, curve: elliptic.P256(), coordLen: 32},
+	ECDSAP384: {hash: crypto.SHA384, curve: elliptic.P384(), coordLen: 48},
+	ECDSAP521: {hash: crypto.SHA512, curve: elliptic.P521(), coordLen: 66},
+	Ed25519:   {ed25519: true},
+	RSA2048:   {hash: crypto.SHA256, rsaBits: 2048},
+	RSA3072:   {hash: crypto.SHA256, rsaBits: 3072},
+	RSA4096:   {hash: crypto.SHA256, rsaBits: 4096},
+}
+
+func init() {
+	for a := range signSpecs {
+		algorithms[a] = algorithmSpec{purpose: PurposeSign}
+	}
+}
+
+// generateSigningKey returns a new private key as PKCS#8 DER.
+func generateSigningKey(alg Algorithm) (*secret.Bytes, error) {
+	spec := signSpecs[alg]
+	var priv any
+	var err error
+	switch {
+	case spec.ed25519:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	case spec.curve != nil:
+		priv, err = ecdsa.GenerateKey(spec.curve, rand.Reader)
+	default:
+		priv, err = rsa.GenerateKey(rand.Reader, spec.rsaBits)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s key: %w", alg, err)
+	}
+	return secret.New(der), nil
+}
+
+// parseSigningKey parses PKCS#8 material and checks it matches alg.
+func parseSigningKey(alg Algorithm, der []byte) (crypto.Signer, error) {
+	spec := signSpecs[alg]
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s key material is not a PKCS#8 private key", alg)
+	}
+	switch key := k.(type) {
+	case ed25519.PrivateKey:
+		if spec.ed25519 {
+			return key, nil
+		}
+	case *ecdsa.PrivateKey:
+		if spec.curve != nil && key.Curve == spec.curve {
+			return key, nil
+		}
+	case *rsa.PrivateKey:
+		if spec.rsaBits != 0 && key.N.BitLen() == spec.rsaBits {
+			return key, nil
+		}
+	}
+	return nil, fmt.Errorf("key material does not match algorithm %s", alg)
+}
+
+// hashOf returns the digest to sign for a message of type mt.
+func (k *VersionKey) digest(msg []byte, mt MessageType) ([]byte, error) {
+	spec := signSpecs[k.algorithm]
+	switch mt {
+	case MessageRaw, "":
+		if spec.ed25519 {
+			return msg, nil
+		}
+		h := spec.hash.New()
+		h.Write(msg)
+		return h.Sum(nil), nil
+	case MessageDigest:
+		if spec.ed25519 {
+			return nil, ErrDigestNotAllowed
+		}
+		if len(msg) != spec.hash.Size() {
+			return nil, ErrDigestLength
+		}
+		return msg, nil
+	}
+	return nil, ErrBadMessageType
+}
+
+func (k *VersionKey) signerOpts(p Padding) (crypto.SignerOpts, error) {
+	spec := signSpecs[k.algorithm]
+	switch {
+	case spec.ed25519:
+		if p != "" {
+			return nil, ErrBadPadding
+		}
+		return crypto.Hash(0), nil
+	case spec.curve != nil:
+		if p != "" {
+			return nil, ErrBadPadding
+		}
+		return spec.hash, nil
+	case p == PaddingPSS || p == "":
+		return &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: spec.hash}, nil
+	case p == PaddingPKCS1v15:
+		return spec.hash, nil
+	}
+	return nil, ErrBadPadding
+}
+
+// Sign signs a message (or its digest) with a signing key version. ECDSA
+// signatures are ASN.1 DER; RSA uses PSS (salt length = hash length) unless
+// PKCS#1 v1.5 is asked for.
+func (k *VersionKey) Sign(msg []byte, mt MessageType, p Padding) ([]byte, error) {
+	if k.signer == nil {
+		return nil, ErrWrongPurpose
+	}
+	d, err := k.digest(msg, mt)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := k.signerOpts(p)
+	if err != nil {
+		return nil, err
+	}
+	return k.signer.Sign(rand.Reader, d, opts)
+}
+
+// Verify checks a signature made by Sign. A wrong signature is (false, nil).
+func (k *VersionKey) Verify(msg, sig []byte, mt MessageType, p Padding) (bool, error) {
+	if k.signer == nil {
+		return false, ErrWrongPurpose
+	}
+	d, err := k.digest(msg, mt)
+	if err != nil {
+		return false, err
+	}
+	if _, err := k.signerOpts(p); err != nil {
+		return false, err
+	}
+	return verifySignature(k.signer.Public(), k.algorithm, d, sig, p), nil
+}
+
+// verifySignature checks sig over the digest d (or message for ed25519).
+func verifySignature(pub crypto.PublicKey, alg Algorithm, d, sig []byte, p Padding) bool {
+	spec := signSpecs[alg]
+	switch key := pub.(type) {
+	case ed25519.PublicKey:
+		return ed25519.Verify(key, d, sig)
+	case *ecdsa.PublicKey:
+		return ecdsa.VerifyASN1(key, d, sig)
+	case *rsa.PublicKey:
+		if p == PaddingPKCS1v15 {
+			return rsa.VerifyPKCS1v15(key, spec.hash, d, sig) == nil
+		}
+		return rsa.VerifyPSS(key, spec.hash, d, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: spec.hash}) == nil
+	}
+	return false
+}
+
+// PublicKey is a signing key version's public key in the forms clients use.
+type PublicKey struct {
+	DER []byte         // SubjectPublicKeyInfo
+	PEM string         // "PUBLIC KEY" PEM of DER
+	JWK map[string]any // RFC 7517 JSON Web Key
+}
+
+// Public returns the public key of a signing key version.
+func (k *VersionKey) Public() (*PublicKey, error) {
+	if k.signer == nil {
+		return nil, ErrWrongPurpose
+	}
+	pub := k.signer.Public()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwk := map[string]any{}
+	switch key := pub.(type) {
+	case ed25519.PublicKey:
+		jwk["kty"], jwk["crv"], jwk["x"] = "OKP", "Ed25519", b64(key)
+	case *ecdsa.PublicKey:
+		n := signSpecs[k.algorithm].coordLen
+		raw, err := key.Bytes() // uncompressed point 0x04 || X || Y
+		if err != nil {
+			return nil, fmt.Errorf("encode public key: %w", err)
+		}
+		jwk["kty"], jwk["crv"] = "EC", key.Curve.Params().Name
+		jwk["x"], jwk["y"] = b64(raw[1:1+n]), b64(raw[1+n:])
+	case *rsa.PublicKey:
+		jwk["kty"], jwk["n"], jwk["e"] = "RSA", b64(key.N.Bytes()), b64(big.NewInt(int64(key.E)).Bytes())
+	}
+	return &PublicKey{DER: der, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), JWK: jwk}, nil
+}

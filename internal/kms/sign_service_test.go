@@ -1,0 +1,73 @@
+package kms
+
+import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"testing"
+
+	"github.com/arcakms/arca/internal/crypto"
+)
+
+func TestSigningKeysThroughTheService(t *testing.T) {
+	t.Parallel()
+	e := newLCEnv(t)
+	for _, alg := range []string{"ecdsa-p256", "ed25519", "rsa-2048"} {
+		name := "s-" + alg
+		if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: name, Algorithm: alg}); err != nil {
+			t.Fatal(err)
+		}
+		msg := []byte("release v1.2.3")
+		s1, err := e.svc.Sign(e.ctx, SignRequest{Key: name, Message: msg})
+		if err != nil || s1.KeyVersion != 1 {
+			t.Fatalf("%s sign: %+v %v", alg, s1, err)
+		}
+		verify := func(v uint32, m, sig []byte) bool {
+			t.Helper()
+			res, err := e.svc.Verify(e.ctx, VerifyRequest{Key: name, KeyVersion: v, Message: m, Signature: sig})
+			if err != nil {
+				t.Fatalf("%s verify: %v", alg, err)
+			}
+			return res.Valid
+		}
+		if !verify(0, msg, s1.Signature) || verify(0, []byte("release v6.6.6"), s1.Signature) {
+			t.Fatalf("%s: verification wrong", alg)
+		}
+		if _, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: name}); err != nil {
+			t.Fatal(err)
+		}
+		if !verify(1, msg, s1.Signature) || verify(2, msg, s1.Signature) {
+			t.Fatalf("%s: old signature must verify under version 1 only", alg)
+		}
+		pub, err := e.svc.GetPublicKey(e.ctx, name, 1)
+		if err != nil || pub.KeyVersion != 1 || len(pub.DER) == 0 || pub.JWK["kty"] == nil {
+			t.Fatalf("%s public key: %+v %v", alg, pub, err)
+		}
+		if alg == "ecdsa-p256" {
+			k, err := x509.ParsePKIXPublicKey(pub.DER)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := sha256.Sum256(msg)
+			if !ecdsa.VerifyASN1(k.(*ecdsa.PublicKey), d[:], s1.Signature) {
+				t.Fatal("the exported public key does not verify the signature outside Arca")
+			}
+			_, err = e.svc.Sign(e.ctx, SignRequest{Key: name, Message: d[:10], MessageType: crypto.MessageDigest})
+			lcWant(t, "digest of the wrong length", err, CodeInvalidArgument)
+			if _, err := e.svc.Sign(e.ctx, SignRequest{Key: name, Message: d[:], MessageType: crypto.MessageDigest}); err != nil {
+				t.Fatalf("sign digest: %v", err)
+			}
+		}
+		_, err = e.svc.Encrypt(e.ctx, EncryptRequest{Key: name, Plaintext: []byte("x")})
+		lcWant(t, alg+" encrypt", err, CodeUnsupportedOperation)
+	}
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "aes"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Sign(e.ctx, SignRequest{Key: "aes", Message: []byte("x")})
+	lcWant(t, "sign with an AES key", err, CodeUnsupportedOperation)
+	_, err = e.svc.Sign(e.ctx, SignRequest{Key: "s-ed25519", Message: make([]byte, 32), MessageType: crypto.MessageDigest})
+	lcWant(t, "ed25519 digest", err, CodeInvalidArgument)
+	_, err = e.svc.Sign(e.ctx, SignRequest{Key: "s-rsa-2048", Message: []byte("x"), Padding: "oaep"})
+	lcWant(t, "bad padding", err, CodeInvalidArgument)
+}
