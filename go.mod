@@ -3,6 +3,7 @@ module github.com/arcakms/arca
 go 1.26.8
 
 require (
+	github.com/cloudflare/circl v1.6.5
 	github.com/go-json-experiment/json v1.27.2
 	github.com/google/uuid v1.6.0
 	github.com/rogpeppe/go-internal v1.16.0

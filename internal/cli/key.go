@@ -68,7 +68,7 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Algorithm, "algorithm", client.AlgorithmAES256GCM,
-		"algorithm: aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, aes-256-siv (deterministic), hmac-sha256|384|512, ecdsa-p256|p384|p521, ed25519, rsa-2048|3072|4096")
+		"algorithm: aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, aes-256-siv (deterministic), hmac-sha256|384|512, ecdsa-p256|p384|p521, ed25519, rsa-2048|3072|4096, ml-dsa-44|65|87")
 	f.StringVar(&req.Description, "description", "", "free-text description")
 	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")

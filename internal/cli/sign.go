@@ -19,7 +19,8 @@ func newSignCommand() *cobra.Command {
 		Long: `Sign a message (from --message, --in or stdin) with the primary version of a
 signing key and print the signature in base64. With --message-type digest
 the input is the message's digest under the key's hash (SHA-256 for P-256
-and RSA, SHA-384 for P-384, SHA-512 for P-521); ed25519 signs messages only.`,
+and RSA, SHA-384 for P-384, SHA-512 for P-521); ed25519 and ML-DSA sign
+messages only.`,
 		Example:      "  arca sign releases --in release.tar.gz.sha256 --message-type digest",
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,

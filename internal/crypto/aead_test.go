@@ -375,7 +375,10 @@ func TestNewVersionKeyRejects(t *testing.T) {
 				rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, 0},
 				rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), 0},
 			)
-			for _, n := range []int{1, 16, 32, 48, 64, 65, 66, 128} {
+			for _, n := range []int{1, 16, 31, 32, 33, 48, 64, 65, 66, 128} {
+				if n == mldsaSeedSize && isMLDSA(in.alg) {
+					continue // every 32-byte string is an ML-DSA seed
+				}
 				cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), 0})
 			}
 			continue
@@ -444,7 +447,11 @@ func TestSizesMatchBehaviour(t *testing.T) {
 				t.Fatal("NewVersionKey accepted a 1-byte key")
 			}
 			if in.purpose == crypto.PurposeSign {
-				if strings.Contains(err.Error(), "must be") || !strings.Contains(err.Error(), "PKCS#8") {
+				if isMLDSA(in.alg) {
+					if want := fmt.Sprintf("%s key material must be a %d-byte seed", in.alg, mldsaSeedSize); err.Error() != want {
+						t.Fatalf("NewVersionKey error %q, want %q", err, want)
+					}
+				} else if strings.Contains(err.Error(), "must be") || !strings.Contains(err.Error(), "PKCS#8") {
 					t.Fatalf("NewVersionKey error %q: want a PKCS#8 error, no key size", err)
 				}
 				k := newKey(t, in.alg, idA, 1, 3)
@@ -881,11 +888,11 @@ func TestAlgorithms(t *testing.T) {
 	if m := macAlgorithms(); !slices.Equal(m, []crypto.Algorithm{crypto.HMACSHA256, crypto.HMACSHA384, crypto.HMACSHA512}) {
 		t.Errorf("MAC algorithms %v", m)
 	}
-	if s := signAlgorithms(); !slices.Equal(s, []crypto.Algorithm{crypto.ECDSAP256, crypto.ECDSAP384, crypto.ECDSAP521, crypto.Ed25519, crypto.RSA2048, crypto.RSA3072, crypto.RSA4096}) {
+	if s := signAlgorithms(); !slices.Equal(s, []crypto.Algorithm{crypto.ECDSAP256, crypto.ECDSAP384, crypto.ECDSAP521, crypto.Ed25519, crypto.RSA2048, crypto.RSA3072, crypto.RSA4096, crypto.MLDSA44, crypto.MLDSA65, crypto.MLDSA87}) {
 		t.Errorf("sign algorithms %v", s)
 	}
-	if len(got) != 14 {
-		t.Errorf("%d algorithms, want 14", len(got))
+	if len(got) != 17 {
+		t.Errorf("%d algorithms, want 17", len(got))
 	}
 	if crypto.PurposeEncrypt != "encrypt" || crypto.PurposeMAC != "mac" || crypto.PurposeSign != "sign" {
 		t.Error("purpose names changed: they are stored with key material")
@@ -908,7 +915,11 @@ func TestAlgorithms(t *testing.T) {
 		if in.purpose == crypto.PurposeSign {
 			// Generated once per test binary: RSA generation is slow.
 			m1, m2 := signMaterial(t, alg, 0), signMaterial(t, alg, 1)
-			if _, err := x509.ParsePKCS8PrivateKey(m1.Reveal()); err != nil {
+			if isMLDSA(alg) {
+				if m1.Len() != mldsaSeedSize || m2.Len() != mldsaSeedSize {
+					t.Errorf("GenerateMaterial(%s) of %d bytes, want a %d-byte seed", alg, m1.Len(), mldsaSeedSize)
+				}
+			} else if _, err := x509.ParsePKCS8PrivateKey(m1.Reveal()); err != nil {
 				t.Errorf("GenerateMaterial(%s) is not PKCS#8: %v", alg, err)
 			}
 			if bytes.Equal(m1.Reveal(), m2.Reveal()) {

@@ -2,6 +2,7 @@ package crypto_test
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 	"testing"
 
@@ -101,7 +102,7 @@ type algorithmInfo struct {
 	name          string
 	purpose       crypto.Purpose
 	id            byte // wire id in ciphertext headers; 0 for MAC and sign algorithms
-	keySize       int  // 0 for sign algorithms: their material is PKCS#8 DER
+	keySize       int  // 0 for sign algorithms: PKCS#8 DER, or a 32-byte seed for ML-DSA
 	nonceSize     int  // encrypt algorithms only
 	macSize       int  // MAC algorithms only
 	deterministic bool
@@ -123,6 +124,9 @@ var algorithmTable = []algorithmInfo{
 	{alg: crypto.RSA2048, name: "rsa-2048", purpose: crypto.PurposeSign},
 	{alg: crypto.RSA3072, name: "rsa-3072", purpose: crypto.PurposeSign},
 	{alg: crypto.RSA4096, name: "rsa-4096", purpose: crypto.PurposeSign},
+	{alg: crypto.MLDSA44, name: "ml-dsa-44", purpose: crypto.PurposeSign},
+	{alg: crypto.MLDSA65, name: "ml-dsa-65", purpose: crypto.PurposeSign},
+	{alg: crypto.MLDSA87, name: "ml-dsa-87", purpose: crypto.PurposeSign},
 }
 
 // signKeySlot names one cached signing key: n is 0 or 1, two independent
@@ -133,7 +137,8 @@ type signKeySlot struct {
 }
 
 // signMaterials generates each signing key once per test binary (RSA key
-// generation is slow, more so under -race), lazily, on first use.
+// generation is slow, more so under -race), lazily, on first use. ML-DSA
+// material is a 32-byte seed, cheap to make, cached all the same.
 var signMaterials = func() map[signKeySlot]func() ([]byte, error) {
 	m := map[signKeySlot]func() ([]byte, error){}
 	for _, in := range algorithmTable {
@@ -156,8 +161,8 @@ var signMaterials = func() map[signKeySlot]func() ([]byte, error) {
 }()
 
 // signMaterial returns a copy (the caller may wipe it) of the n-th (0 or 1)
-// cached PKCS#8 material of the signing algorithm alg, made by
-// GenerateMaterial.
+// cached material of the signing algorithm alg (PKCS#8, or the 32-byte
+// seed for ML-DSA), made by GenerateMaterial.
 func signMaterial(tb testing.TB, alg crypto.Algorithm, n int) *secret.Bytes {
 	tb.Helper()
 	gen, ok := signMaterials[signKeySlot{alg, n}]
@@ -204,6 +209,13 @@ func macAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeMAC
 
 // signAlgorithms returns the sign-purpose algorithms of Algorithms(), in order.
 func signAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeSign) }
+
+// isMLDSA reports whether alg is one of the ML-DSA (FIPS 204) algorithms,
+// whose material is a 32-byte seed rather than PKCS#8.
+func isMLDSA(alg crypto.Algorithm) bool { return strings.HasPrefix(string(alg), "ml-dsa-") }
+
+// mldsaSeedSize is the FIPS 204 seed length, ML-DSA's key material.
+const mldsaSeedSize = 32
 
 func algorithmsFor(p crypto.Purpose) []crypto.Algorithm {
 	var out []crypto.Algorithm

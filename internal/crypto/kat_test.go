@@ -208,21 +208,32 @@ func TestAlgorithmTable(t *testing.T) {
 		RSA2048:           {PurposeSign, 0, 0, 0, 0},
 		RSA3072:           {PurposeSign, 0, 0, 0, 0},
 		RSA4096:           {PurposeSign, 0, 0, 0, 0},
+		MLDSA44:           {PurposeSign, 0, 0, 0, 0},
+		MLDSA65:           {PurposeSign, 0, 0, 0, 0},
+		MLDSA87:           {PurposeSign, 0, 0, 0, 0},
 	}
-	// Sign algorithms: hash (0 for ed25519, which signs messages), key type.
+	// Sign algorithms: hash (0 for ed25519 and ML-DSA, which sign
+	// messages), key type; for ML-DSA the circl scheme name, the FIPS 204
+	// SubjectPublicKeyInfo OID (2.16.840.1.101.3.4.3.17-19) and JWK "alg".
 	wantSign := map[Algorithm]struct {
 		hash    gocrypto.Hash
 		curve   string
 		rsaBits int
 		ed      bool
+		pq      string
+		oid     string
+		jwk     string
 	}{
-		ECDSAP256: {gocrypto.SHA256, "P-256", 0, false},
-		ECDSAP384: {gocrypto.SHA384, "P-384", 0, false},
-		ECDSAP521: {gocrypto.SHA512, "P-521", 0, false},
-		Ed25519:   {0, "", 0, true},
-		RSA2048:   {gocrypto.SHA256, "", 2048, false},
-		RSA3072:   {gocrypto.SHA256, "", 3072, false},
-		RSA4096:   {gocrypto.SHA256, "", 4096, false},
+		ECDSAP256: {gocrypto.SHA256, "P-256", 0, false, "", "", ""},
+		ECDSAP384: {gocrypto.SHA384, "P-384", 0, false, "", "", ""},
+		ECDSAP521: {gocrypto.SHA512, "P-521", 0, false, "", "", ""},
+		Ed25519:   {0, "", 0, true, "", "", ""},
+		RSA2048:   {gocrypto.SHA256, "", 2048, false, "", "", ""},
+		RSA3072:   {gocrypto.SHA256, "", 3072, false, "", "", ""},
+		RSA4096:   {gocrypto.SHA256, "", 4096, false, "", "", ""},
+		MLDSA44:   {0, "", 0, false, "ML-DSA-44", "2.16.840.1.101.3.4.3.17", "ML-DSA-44"},
+		MLDSA65:   {0, "", 0, false, "ML-DSA-65", "2.16.840.1.101.3.4.3.18", "ML-DSA-65"},
+		MLDSA87:   {0, "", 0, false, "ML-DSA-87", "2.16.840.1.101.3.4.3.19", "ML-DSA-87"},
 	}
 	if len(signSpecs) != len(wantSign) {
 		t.Errorf("%d sign specs, want %d", len(signSpecs), len(wantSign))
@@ -239,6 +250,20 @@ func TestAlgorithmTable(t *testing.T) {
 		}
 		if s.hash != w.hash || curve != w.curve || s.rsaBits != w.rsaBits || s.ed25519 != w.ed {
 			t.Errorf("%s: sign spec hash %v curve %q rsa %d ed25519 %v; want %v %q %d %v", alg, s.hash, curve, s.rsaBits, s.ed25519, w.hash, w.curve, w.rsaBits, w.ed)
+		}
+		pq := ""
+		if s.pq != nil {
+			pq = s.pq.Name()
+			if s.pq.SeedSize() != 32 {
+				t.Errorf("%s: seed size %d, want 32", alg, s.pq.SeedSize())
+			}
+		}
+		oid := ""
+		if s.pqOID != nil {
+			oid = s.pqOID.String()
+		}
+		if pq != w.pq || oid != w.oid || s.pqJWK != w.jwk || s.messageOnly() != (w.ed || w.pq != "") {
+			t.Errorf("%s: ML-DSA scheme %q OID %q JWK %q messageOnly %v; want %q %q %q", alg, pq, oid, s.pqJWK, s.messageOnly(), w.pq, w.oid, w.jwk)
 		}
 	}
 	if len(algorithms) != len(want) {

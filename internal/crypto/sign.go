@@ -1,6 +1,9 @@
 package crypto
 
 import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -12,6 +15,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	circlsign "github.com/cloudflare/circl/sign"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa44"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa87"
 	"math/big"
 
 	"github.com/arcakms/arca/internal/secret"
@@ -26,6 +33,11 @@ const (
 	RSA2048   Algorithm = "rsa-2048"
 	RSA3072   Algorithm = "rsa-3072"
 	RSA4096   Algorithm = "rsa-4096"
+	// ML-DSA (FIPS 204) post-quantum signatures, pure mode (messages, no
+	// pre-hash), empty context. Material is the 32-byte FIPS 204 seed.
+	MLDSA44 Algorithm = "ml-dsa-44"
+	MLDSA65 Algorithm = "ml-dsa-65"
+	MLDSA87 Algorithm = "ml-dsa-87"
 )
 
 // PurposeSign is the purpose of signing keys.
@@ -53,18 +65,22 @@ const (
 // Errors of signing operations, safe to show to callers.
 var (
 	ErrDigestLength     = errors.New("the digest has the wrong length for the key's hash")
-	ErrDigestNotAllowed = errors.New("ed25519 signs messages, not digests")
+	ErrDigestNotAllowed = errors.New("ed25519 and ML-DSA keys sign messages, not digests")
 	ErrBadPadding       = errors.New("padding applies to RSA keys only and must be pss or pkcs1v15")
 	ErrBadMessageType   = errors.New("message_type must be raw or digest")
 )
 
 // signSpec describes a signing algorithm.
 type signSpec struct {
-	hash     crypto.Hash // 0 for ed25519
+	hash     crypto.Hash // 0 for ed25519 and ML-DSA
 	curve    elliptic.Curve
 	rsaBits  int
 	ed25519  bool
 	coordLen int
+	// pq is the ML-DSA scheme, with its SubjectPublicKeyInfo OID and JWK name.
+	pq    circlsign.Scheme
+	pqOID asn1.ObjectIdentifier
+	pqJWK string
 }
 
 var signSpecs = map[Algorithm]signSpec{
@@ -75,7 +91,14 @@ var signSpecs = map[Algorithm]signSpec{
 	RSA2048:   {hash: crypto.SHA256, rsaBits: 2048},
 	RSA3072:   {hash: crypto.SHA256, rsaBits: 3072},
 	RSA4096:   {hash: crypto.SHA256, rsaBits: 4096},
+	MLDSA44:   {pq: mldsa44.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 17}, pqJWK: "ML-DSA-44"},
+	MLDSA65:   {pq: mldsa65.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}, pqJWK: "ML-DSA-65"},
+	MLDSA87:   {pq: mldsa87.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 19}, pqJWK: "ML-DSA-87"},
 }
+
+// messageOnly reports whether the algorithm signs whole messages only
+// (Ed25519, ML-DSA in pure mode).
+func (s signSpec) messageOnly() bool { return s.ed25519 || s.pq != nil }
 
 func init() {
 	for a := range signSpecs {
@@ -86,6 +109,9 @@ func init() {
 // generateSigningKey returns a new private key as PKCS#8 DER.
 func generateSigningKey(alg Algorithm) (*secret.Bytes, error) {
 	spec := signSpecs[alg]
+	if spec.pq != nil {
+		return secret.Random(spec.pq.SeedSize())
+	}
 	var priv any
 	var err error
 	switch {
@@ -109,6 +135,17 @@ func generateSigningKey(alg Algorithm) (*secret.Bytes, error) {
 // parseSigningKey parses PKCS#8 material and checks it matches alg.
 func parseSigningKey(alg Algorithm, der []byte) (crypto.Signer, error) {
 	spec := signSpecs[alg]
+	if spec.pq != nil {
+		if len(der) != spec.pq.SeedSize() {
+			return nil, fmt.Errorf("%s key material must be a %d-byte seed", alg, spec.pq.SeedSize())
+		}
+		_, sk := spec.pq.DeriveKey(der)
+		signer, ok := sk.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("%s private key is not a signer", alg)
+		}
+		return signer, nil
+	}
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("%s key material is not a PKCS#8 private key", alg)
@@ -135,14 +172,14 @@ func (k *VersionKey) digest(msg []byte, mt MessageType) ([]byte, error) {
 	spec := signSpecs[k.algorithm]
 	switch mt {
 	case MessageRaw, "":
-		if spec.ed25519 {
+		if spec.messageOnly() {
 			return msg, nil
 		}
 		h := spec.hash.New()
 		h.Write(msg)
 		return h.Sum(nil), nil
 	case MessageDigest:
-		if spec.ed25519 {
+		if spec.messageOnly() {
 			return nil, ErrDigestNotAllowed
 		}
 		if len(msg) != spec.hash.Size() {
@@ -156,7 +193,7 @@ func (k *VersionKey) digest(msg []byte, mt MessageType) ([]byte, error) {
 func (k *VersionKey) signerOpts(p Padding) (crypto.SignerOpts, error) {
 	spec := signSpecs[k.algorithm]
 	switch {
-	case spec.ed25519:
+	case spec.messageOnly():
 		if p != "" {
 			return nil, ErrBadPadding
 		}
@@ -211,6 +248,8 @@ func (k *VersionKey) Verify(msg, sig []byte, mt MessageType, p Padding) (bool, e
 func verifySignature(pub crypto.PublicKey, alg Algorithm, d, sig []byte, p Padding) bool {
 	spec := signSpecs[alg]
 	switch key := pub.(type) {
+	case circlsign.PublicKey:
+		return spec.pq != nil && key.Scheme().Name() == spec.pq.Name() && spec.pq.Verify(key, d, sig, nil)
 	case ed25519.PublicKey:
 		return ed25519.Verify(key, d, sig)
 	case *ecdsa.PublicKey:
@@ -237,11 +276,14 @@ func (k *VersionKey) Public() (*PublicKey, error) {
 		return nil, ErrWrongPurpose
 	}
 	pub := k.signer.Public()
+	b64 := base64.RawURLEncoding.EncodeToString
+	if spec := signSpecs[k.algorithm]; spec.pq != nil {
+		return pqPublic(spec, pub)
+	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}
-	b64 := base64.RawURLEncoding.EncodeToString
 	jwk := map[string]any{}
 	switch key := pub.(type) {
 	case ed25519.PublicKey:
@@ -257,5 +299,28 @@ func (k *VersionKey) Public() (*PublicKey, error) {
 	case *rsa.PublicKey:
 		jwk["kty"], jwk["n"], jwk["e"] = "RSA", b64(key.N.Bytes()), b64(big.NewInt(int64(key.E)).Bytes())
 	}
+	return &PublicKey{DER: der, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), JWK: jwk}, nil
+}
+
+// pqPublic encodes an ML-DSA public key: SubjectPublicKeyInfo with the
+// FIPS 204 OID and no parameters (RFC 9881), and the JWK "AKP" form of the
+// JOSE ML-DSA draft.
+func pqPublic(spec signSpec, pub crypto.PublicKey) (*PublicKey, error) {
+	pk, ok := pub.(circlsign.PublicKey)
+	if !ok {
+		return nil, errors.New("encode public key: not an ML-DSA key")
+	}
+	raw, err := pk.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	der, err := asn1.Marshal(struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}{pkix.AlgorithmIdentifier{Algorithm: spec.pqOID}, asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+	if err != nil {
+		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	jwk := map[string]any{"kty": "AKP", "alg": spec.pqJWK, "pub": base64.RawURLEncoding.EncodeToString(raw)}
 	return &PublicKey{DER: der, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), JWK: jwk}, nil
 }

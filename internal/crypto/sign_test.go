@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
@@ -18,6 +19,11 @@ import (
 	"strings"
 	"testing"
 
+	circlsign "github.com/cloudflare/circl/sign"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa44"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa87"
+
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/secret"
 )
@@ -25,11 +31,18 @@ import (
 // signInfo is what the API promises about a signing algorithm, literal on
 // purpose (see algorithmTable).
 type signInfo struct {
-	hash    gocrypto.Hash // 0 for ed25519
+	hash    gocrypto.Hash // 0 for ed25519 and ML-DSA
 	kty     string        // JWK key type
 	crv     string        // JWK curve
 	coord   int           // JWK EC coordinate length in bytes
 	rsaBits int
+	// ML-DSA (FIPS 204): circl scheme, SPKI OID, JWK "alg", public key and
+	// signature sizes.
+	pq      circlsign.Scheme
+	oid     asn1.ObjectIdentifier
+	jwkAlg  string
+	pubSize int
+	sigSize int
 }
 
 var signTable = map[crypto.Algorithm]signInfo{
@@ -40,6 +53,9 @@ var signTable = map[crypto.Algorithm]signInfo{
 	crypto.RSA2048:   {hash: gocrypto.SHA256, kty: "RSA", rsaBits: 2048},
 	crypto.RSA3072:   {hash: gocrypto.SHA256, kty: "RSA", rsaBits: 3072},
 	crypto.RSA4096:   {hash: gocrypto.SHA256, kty: "RSA", rsaBits: 4096},
+	crypto.MLDSA44:   {kty: "AKP", pq: mldsa44.Scheme(), oid: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 17}, jwkAlg: "ML-DSA-44", pubSize: 1312, sigSize: 2420},
+	crypto.MLDSA65:   {kty: "AKP", pq: mldsa65.Scheme(), oid: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}, jwkAlg: "ML-DSA-65", pubSize: 1952, sigSize: 3309},
+	crypto.MLDSA87:   {kty: "AKP", pq: mldsa87.Scheme(), oid: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 19}, jwkAlg: "ML-DSA-87", pubSize: 2592, sigSize: 4627},
 }
 
 func signSpec(tb testing.TB, alg crypto.Algorithm) signInfo {
@@ -67,11 +83,19 @@ func hashOf(h gocrypto.Hash, msg []byte) []byte {
 	return d.Sum(nil)
 }
 
-// privateOf parses the cached PKCS#8 material with the standard library.
+// privateOf parses the cached PKCS#8 material with the standard library, or
+// for ML-DSA derives the key from the cached seed with circl.
 func privateOf(tb testing.TB, alg crypto.Algorithm, n int) gocrypto.Signer {
 	tb.Helper()
 	m := signMaterial(tb, alg, n)
 	defer m.Wipe()
+	if si := signSpec(tb, alg); si.pq != nil {
+		if m.Len() != si.pq.SeedSize() {
+			tb.Fatalf("%s material of %d bytes, want a %d-byte seed", alg, m.Len(), si.pq.SeedSize())
+		}
+		_, sk := si.pq.DeriveKey(m.Reveal())
+		return sk.(gocrypto.Signer)
+	}
 	k, err := x509.ParsePKCS8PrivateKey(m.Reveal())
 	if err != nil {
 		tb.Fatal(err)
@@ -83,6 +107,12 @@ func privateOf(tb testing.TB, alg crypto.Algorithm, n int) gocrypto.Signer {
 // parameters the API documents (PSS salt length = hash length).
 func stdVerify(pub gocrypto.PublicKey, si signInfo, msg, sig []byte, p crypto.Padding) error {
 	switch key := pub.(type) {
+	case circlsign.PublicKey:
+		// FIPS 204 pure ML-DSA, empty context.
+		if si.pq == nil || key.Scheme().Name() != si.pq.Name() || !si.pq.Verify(key, msg, sig, nil) {
+			return errors.New("ml-dsa: invalid")
+		}
+		return nil
 	case ed25519.PublicKey:
 		if !ed25519.Verify(key, msg, sig) {
 			return errors.New("ed25519: invalid")
@@ -166,6 +196,14 @@ func TestSignRoundTrip(t *testing.T) {
 						if len(sig) != si.rsaBits/8 {
 							t.Fatalf("%s: RSA signature of %d bytes", name, len(sig))
 						}
+					case si.pq != nil:
+						if len(sig) != si.sigSize {
+							t.Fatalf("%s: ML-DSA signature of %d bytes, want %d", name, len(sig), si.sigSize)
+						}
+						// Arca signs with the empty context: not valid under another one.
+						if si.pq.Verify(pub.(circlsign.PublicKey), msg, sig, &circlsign.SignatureOpts{Context: "arca"}) {
+							t.Fatalf("%s: ML-DSA signature verifies with a non-empty context", name)
+						}
 					case si.kty == "EC":
 						var rs struct{ R, S *big.Int }
 						rest, err := asn1.Unmarshal(sig, &rs)
@@ -184,10 +222,10 @@ func TestSignRoundTrip(t *testing.T) {
 					if si.hash == 0 {
 						for _, d := range [][]byte{msg, make([]byte, 32), make([]byte, 64)} {
 							if _, err := k.Sign(d, crypto.MessageDigest, p); !errors.Is(err, crypto.ErrDigestNotAllowed) {
-								t.Fatalf("ed25519 Sign(digest): %v, want ErrDigestNotAllowed", err)
+								t.Fatalf("%s Sign(digest): %v, want ErrDigestNotAllowed", alg, err)
 							}
 							if ok, err := k.Verify(d, sig, crypto.MessageDigest, p); ok || !errors.Is(err, crypto.ErrDigestNotAllowed) {
-								t.Fatalf("ed25519 Verify(digest): %v, %v; want ErrDigestNotAllowed", ok, err)
+								t.Fatalf("%s Verify(digest): %v, %v; want ErrDigestNotAllowed", alg, ok, err)
 							}
 						}
 						continue
@@ -361,6 +399,11 @@ func TestSignEveryBitFlip(t *testing.T) {
 					if in.mt == crypto.MessageDigest {
 						step = 7
 					}
+					if si.pq != nil {
+						// 2420 to 4627 bytes: every 7th bit, in every
+						// part of the signature (c~, z, hints).
+						step = 7
+					}
 					for i := 0; i < len(sig)*8; i += step {
 						if verifies(t, k, in.msg, flipBit(sig, i), in.mt, p) {
 							t.Fatalf("%s: signature with bit %d flipped verifies", in.mt, i)
@@ -400,9 +443,50 @@ func TestSignPublic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			parsed, err := x509.ParsePKIXPublicKey(pk.DER)
-			if err != nil {
-				t.Fatalf("DER: %v", err)
+			var parsed gocrypto.PublicKey
+			var spkiKey []byte // ML-DSA: the raw public key in the SPKI
+			if si.pq != nil {
+				// crypto/x509 does not know ML-DSA: read the SPKI by hand
+				// (RFC 9881: the FIPS 204 OID, no parameters, the raw
+				// public key as the BIT STRING).
+				var spki struct {
+					Algorithm pkix.AlgorithmIdentifier
+					PublicKey asn1.BitString
+				}
+				rest, err := asn1.Unmarshal(pk.DER, &spki)
+				if err != nil || len(rest) != 0 {
+					t.Fatalf("DER: %v, %d trailing bytes", err, len(rest))
+				}
+				if !spki.Algorithm.Algorithm.Equal(si.oid) {
+					t.Fatalf("SPKI OID %v, want %v", spki.Algorithm.Algorithm, si.oid)
+				}
+				if len(spki.Algorithm.Parameters.FullBytes) != 0 {
+					t.Fatalf("SPKI algorithm parameters %x, want none", spki.Algorithm.Parameters.FullBytes)
+				}
+				spkiKey = spki.PublicKey.Bytes
+				if spki.PublicKey.BitLength != 8*len(spkiKey) || len(spkiKey) != si.pubSize {
+					t.Fatalf("SPKI public key of %d bits, want %d bytes", spki.PublicKey.BitLength, si.pubSize)
+				}
+				if der, err := asn1.Marshal(spki); err != nil || !bytes.Equal(der, pk.DER) {
+					t.Fatalf("SPKI is not canonical DER: %v", err)
+				}
+				if raw, err := want.(circlsign.PublicKey).MarshalBinary(); err != nil || !bytes.Equal(raw, spkiKey) {
+					t.Fatalf("SPKI public key differs from circl's encoding of the private key's: %v", err)
+				}
+				key, err := si.pq.UnmarshalBinaryPublicKey(spkiKey)
+				if err != nil {
+					t.Fatalf("SPKI public key: %v", err)
+				}
+				parsed = key
+				if _, err := x509.ParsePKIXPublicKey(pk.DER); err == nil {
+					t.Log("note: crypto/x509 now parses ML-DSA public keys")
+				}
+			} else {
+				key, err := x509.ParsePKIXPublicKey(pk.DER)
+				if err != nil {
+					t.Fatalf("DER: %v", err)
+				}
+				parsed = key
 			}
 			if !want.Equal(parsed) {
 				t.Fatal("DER public key differs from the private key's")
@@ -438,7 +522,7 @@ func TestSignPublic(t *testing.T) {
 				}
 				return b
 			}
-			for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
+			for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv", "seed"} {
 				if _, ok := jwk[private]; ok {
 					t.Fatalf("JWK has the private member %q", private)
 				}
@@ -471,6 +555,22 @@ func TestSignPublic(t *testing.T) {
 					t.Fatalf("JWK x of %d bytes", len(x))
 				}
 				rebuilt = ed25519.PublicKey(x)
+			case "AKP":
+				if _, ok := jwk["crv"]; ok {
+					t.Fatal("AKP JWK with a crv")
+				}
+				if a := str("alg"); a != si.jwkAlg {
+					t.Fatalf("JWK alg %q, want %q", a, si.jwkAlg)
+				}
+				raw := dec("pub")
+				if !bytes.Equal(raw, spkiKey) {
+					t.Fatal("JWK pub differs from the SPKI public key")
+				}
+				key, err := si.pq.UnmarshalBinaryPublicKey(raw)
+				if err != nil {
+					t.Fatalf("JWK pub: %v", err)
+				}
+				rebuilt = key
 			case "RSA":
 				if _, ok := jwk["crv"]; ok {
 					t.Fatal("RSA JWK with a crv")
@@ -576,11 +676,19 @@ func TestSignRejectsForeignMaterial(t *testing.T) {
 		"ed25519-seed":  ed.Seed(),
 		"ed25519-raw":   ed,
 		"garbage":       pattern(200),
+		// ML-DSA material: any 32 bytes are a FIPS 204 seed, which no
+		// other signing algorithm may take.
+		"mldsa-seed": material(mldsaSeedSize, 0x5e).Reveal(),
 	}
 	for _, alg := range signAlgorithms() {
 		own := signMaterial(t, alg, 0)
 		for _, n := range []int{own.Len() - 1, own.Len() / 2, 1} {
 			foreign[fmt.Sprintf("%s-truncated-to-%d", alg, n)] = bytes.Clone(own.Reveal()[:n])
+		}
+		if isMLDSA(alg) {
+			// 33 and 64 bytes: a seed with a byte more, and seed || seed.
+			foreign[fmt.Sprintf("%s-truncated-extended-to-33", alg)] = append(bytes.Clone(own.Reveal()), 0)
+			foreign[fmt.Sprintf("%s-truncated-doubled-to-64", alg)] = append(bytes.Clone(own.Reveal()), own.Reveal()...)
 		}
 	}
 	for _, alg := range signAlgorithms() {
@@ -588,6 +696,11 @@ func TestSignRejectsForeignMaterial(t *testing.T) {
 			t.Parallel()
 			check := func(name string, der []byte) {
 				t.Helper()
+				if isMLDSA(alg) && len(der) == mldsaSeedSize {
+					// Every 32-byte string is an ML-DSA seed: checked
+					// to be accepted below, not refused.
+					return
+				}
 				k, err := crypto.NewVersionKey(idA, 1, alg, secret.New(bytes.Clone(der)))
 				if err == nil || k != nil {
 					t.Errorf("%s material accepted", name)
@@ -612,6 +725,23 @@ func TestSignRejectsForeignMaterial(t *testing.T) {
 			}
 			for _, other := range append(encryptAlgorithms(), macAlgorithms()...) {
 				check(string(other)+"-material", material(other.KeySize(), 9).Reveal())
+			}
+			if isMLDSA(alg) {
+				for _, n := range []int{0, 1, 16, 31, 33, 48, 64} {
+					check(fmt.Sprintf("%d-byte seed", n), material(n, 0x21).Reveal())
+				}
+				// Any 32 bytes make a key, and the same one each time.
+				m := material(mldsaSeedSize, 0x5e)
+				k1, err1 := crypto.NewVersionKey(idA, 1, alg, m)
+				k2, err2 := crypto.NewVersionKey(idA, 1, alg, m)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("32-byte seed refused: %v, %v", err1, err2)
+				}
+				p1, err1 := k1.Public()
+				p2, err2 := k2.Public()
+				if err1 != nil || err2 != nil || !bytes.Equal(p1.DER, p2.DER) {
+					t.Fatalf("one seed, two public keys (%v, %v)", err1, err2)
+				}
 			}
 		})
 	}

@@ -148,8 +148,8 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (res *VerifyRes
 			res = nil
 		}
 	}()
-	if len(req.Message) > MaxSignMessageSize || len(req.Signature) > 2048 {
-		return nil, Errorf(CodeInvalidArgument, "message must be at most %d bytes and signature at most 2048", MaxSignMessageSize)
+	if len(req.Message) > MaxSignMessageSize || len(req.Signature) > 8192 {
+		return nil, Errorf(CodeInvalidArgument, "message must be at most %d bytes and signature at most 8192", MaxSignMessageSize)
 	}
 	ve, err := s.signingVersion(ctx, req.Key, req.KeyVersion, t)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 func TestSigningKeysThroughTheService(t *testing.T) {
 	t.Parallel()
 	e := newLCEnv(t)
-	for _, alg := range []string{"ecdsa-p256", "ed25519", "rsa-2048"} {
+	for _, alg := range []string{"ecdsa-p256", "ed25519", "rsa-2048", "ml-dsa-65"} {
 		name := "s-" + alg
 		if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: name, Algorithm: alg}); err != nil {
 			t.Fatal(err)
