@@ -45,6 +45,8 @@ type Key struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 	// State is the key's lifecycle state, e.g. "active" (see docs/lifecycle.md).
 	State string `json:"state"`
+	// Derived keys use a subkey per encryption context.
+	Derived bool `json:"derived,omitempty"`
 	// PrimarySince is when the primary version became primary.
 	PrimarySince time.Time `json:"primary_since"`
 	// RotationPeriod (e.g. "90d") rotates the key automatically; empty: none.
@@ -104,6 +106,9 @@ type CreateKeyRequest struct {
 	Owner       string            `json:"owner,omitempty"`
 	// PreActive creates the key pre-active: unusable until activated.
 	PreActive bool `json:"pre_active,omitempty"`
+	// Derived makes every operation use a subkey derived (HKDF-SHA256) from
+	// the encryption context, which is then required.
+	Derived bool `json:"derived,omitempty"`
 	KeyPolicy
 }
 

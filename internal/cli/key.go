@@ -73,6 +73,7 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")
 	pf.register(cmd, false)
+	f.BoolVar(&req.Derived, "derived", false, "derive a subkey per encryption context (HKDF-SHA256); every use then needs --context")
 	f.BoolVar(&req.PreActive, "pre-active", false, "create the key pre-active: unusable until \"arca key lifecycle KEY activate\"")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/seal"
 )
 
 func TestEveryEncryptAlgorithmThroughTheService(t *testing.T) {
@@ -91,4 +92,64 @@ func TestMACKeys(t *testing.T) {
 		_, err = e.svc.GenerateMAC(e.ctx, MACRequest{Key: name, Data: []byte("x")})
 		lcWant(t, alg+" suspended", err, CodeKeySuspended)
 	}
+}
+
+func TestDerivedKeysGiveEachContextItsOwnSubkey(t *testing.T) {
+	t.Parallel()
+	e := newLCEnv(t)
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "tenants", Derived: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "dmac", Algorithm: "hmac-sha256", Derived: true})
+	lcWant(t, "derived MAC key", err, CodeInvalidArgument)
+	acme := crypto.Binding{Context: map[string]string{"tenant": "acme"}}
+	globex := crypto.Binding{Context: map[string]string{"tenant": "globex"}}
+	enc := func(b crypto.Binding) string {
+		t.Helper()
+		res, err := e.svc.Encrypt(e.ctx, EncryptRequest{Key: "tenants", Plaintext: []byte("data"), Binding: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Ciphertext
+	}
+	ctA := enc(acme)
+	if res, err := e.svc.Decrypt(e.ctx, DecryptRequest{Ciphertext: ctA, Binding: acme}); err != nil || string(res.Plaintext.Reveal()) != "data" {
+		t.Fatalf("own context: %v", err)
+	}
+	_, err = e.svc.Decrypt(e.ctx, DecryptRequest{Ciphertext: ctA, Binding: globex})
+	lcWant(t, "other tenant's context", err, CodeDecryptionFailed)
+	_, err = e.svc.Encrypt(e.ctx, EncryptRequest{Key: "tenants", Plaintext: []byte("x")})
+	lcWant(t, "no context", err, CodeInvalidArgument)
+
+	// The subkeys really differ: a subkey for acme cannot open globex's
+	// ciphertext even when the context check is taken out of the way.
+	ck, _ := e.svc.resolve(e.ctx, e.mustKeyring(t), "tenants")
+	ve, err := e.svc.version(e.ctx, e.mustKeyring(t), ck, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka, _ := ve.forContext(ck.id, ck.rec.Algorithm, acme.Context)
+	kg, _ := ve.forContext(ck.id, ck.rec.Algorithm, globex.Context)
+	c, _ := crypto.Parse(enc(globex))
+	if _, err := ka.Open(c, globex); err == nil {
+		t.Fatal("acme's subkey opened globex's ciphertext")
+	}
+	if _, err := kg.Open(c, globex); err != nil {
+		t.Fatalf("globex's subkey: %v", err)
+	}
+	if _, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: "tenants"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.svc.Decrypt(e.ctx, DecryptRequest{Ciphertext: ctA, Binding: acme}); err != nil || res.KeyVersion != 1 {
+		t.Fatalf("old version after rotation: %v", err)
+	}
+}
+
+func (e *lcEnv) mustKeyring(t *testing.T) *seal.Keyring {
+	t.Helper()
+	kr := e.svc.keyring.Load()
+	if kr == nil {
+		t.Fatal("sealed")
+	}
+	return kr
 }

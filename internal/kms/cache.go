@@ -8,6 +8,7 @@ import (
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/secret"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -16,6 +17,7 @@ import (
 // versions map is shared between snapshots of the same key.
 type cachedKey struct {
 	rec      *keyRecord
+	id       [16]byte  // rec.ID in binary form
 	versions *sync.Map // uint32 → *versionEntry
 }
 
@@ -25,6 +27,18 @@ type versionEntry struct {
 	vk    *crypto.VersionKey
 	state lifecycle.State
 	usage *usage
+	// root is the material of a derived key's version, from which each
+	// operation derives its subkey; nil for other keys.
+	root *secret.Bytes
+}
+
+// forContext returns the key version to use with an encryption context:
+// the version itself, or for a derived key the subkey of that context.
+func (ve *versionEntry) forContext(keyID [16]byte, alg crypto.Algorithm, ctx map[string]string) (*crypto.VersionKey, error) {
+	if ve.root == nil {
+		return ve.vk, nil
+	}
+	return crypto.DeriveVersionKey(keyID, ve.vk.Version(), alg, ve.root, ctx)
 }
 
 // setVersionState records a version's new state in the cache, if the
@@ -32,7 +46,7 @@ type versionEntry struct {
 func (ck *cachedKey) setVersionState(v uint32, st lifecycle.State) {
 	if e, ok := ck.versions.Load(v); ok {
 		old := e.(*versionEntry)
-		ck.versions.Store(v, &versionEntry{vk: old.vk, state: st, usage: old.usage})
+		ck.versions.Store(v, &versionEntry{vk: old.vk, state: st, usage: old.usage, root: old.root})
 	}
 }
 
@@ -73,7 +87,8 @@ func (c *keyCache) add(rec *keyRecord) *cachedKey {
 	if ok && old.rec.PrimaryVersion > rec.PrimaryVersion {
 		return old
 	}
-	ck := &cachedKey{rec: rec, versions: new(sync.Map)}
+	id, _ := parseKeyID(rec.ID) // verified record: the id is a UUID
+	ck := &cachedKey{rec: rec, id: id, versions: new(sync.Map)}
 	if ok {
 		ck.versions = old.versions
 	} else if len(c.byID) >= c.max {
@@ -151,7 +166,11 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
 	}
-	actual, _ := ck.versions.LoadOrStore(v, &versionEntry{vk: vk, state: vr.State, usage: newUsage(vr.UsageReserved)})
+	entry := &versionEntry{vk: vk, state: vr.State, usage: newUsage(vr.UsageReserved)}
+	if ck.rec.Derived {
+		entry.root = material.Clone()
+	}
+	actual, _ := ck.versions.LoadOrStore(v, entry)
 	return actual.(*versionEntry), nil
 }
 

@@ -35,6 +35,8 @@ type Key struct {
 	State lifecycle.State
 	// Policy is the key's rotation and use policy.
 	Policy KeyPolicy
+	// Derived keys use a subkey per encryption context.
+	Derived bool
 	// DestroyAt is when a destroy-scheduled key will be destroyed.
 	DestroyAt time.Time
 	// DestroyedAt and DestroyedBy record the destruction of a destroyed key.
@@ -84,6 +86,9 @@ type CreateKeyRequest struct {
 	// PreActive creates the key in the pre-active state: it cannot be used
 	// until it is activated.
 	PreActive bool
+	// Derived makes every operation use a subkey derived from the
+	// encryption context, which then is required.
+	Derived bool
 	// Policy sets the key's rotation and use policy.
 	Policy PolicyUpdate
 }
@@ -100,6 +105,8 @@ type keyRecord struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	// Derived keys derive a subkey per encryption context (HKDF-SHA256).
+	Derived bool `json:"derived,omitempty"`
 	keyPolicy
 	tombstone
 }
@@ -151,6 +158,7 @@ func (r *keyRecord) public() *Key {
 		Labels: maps.Clone(r.Labels), Owner: r.Owner, PrimaryVersion: r.PrimaryVersion,
 		CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt,
 		State: r.State, DestroyAt: r.DestroyAt, DestroyedAt: r.DestroyedAt, DestroyedBy: r.DestroyedBy,
+		Derived: r.Derived,
 		Policy: KeyPolicy{
 			PrimarySince: r.PrimarySince, RotationPeriod: r.RotationPeriod, MinDecryptionVersion: r.MinDecryptionVersion,
 			UsageBound: r.usageBound(), ActivateAt: r.ActivateAt, DeactivateAt: r.DeactivateAt,
@@ -215,6 +223,9 @@ func (r *CreateKeyRequest) validate() (crypto.Algorithm, error) {
 	}
 	if err := r.Policy.validate(); err != nil {
 		return "", err
+	}
+	if r.Derived && (alg.Purpose() != crypto.PurposeEncrypt) {
+		return "", Errorf(CodeInvalidArgument, "only encryption keys can be derived")
 	}
 	if v := r.Policy.MinDecryptionVersion; v != nil && *v > 1 {
 		return "", Errorf(CodeInvalidArgument, "min_decryption_version of a new key can be at most 1")
@@ -315,7 +326,7 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 	rec := &keyRecord{
 		ID: uuid.NewString(), Name: req.Name, Algorithm: alg, Description: req.Description,
 		Labels: maps.Clone(req.Labels), Owner: req.Owner, PrimaryVersion: 1,
-		CreatedAt: now, CreatedBy: id.ID, UpdatedAt: now,
+		CreatedAt: now, CreatedBy: id.ID, UpdatedAt: now, Derived: req.Derived,
 		tombstone: tombstone{State: lifecycle.Active},
 	}
 	rec.keyPolicy = req.Policy.record(now)

@@ -143,7 +143,11 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 		if err != nil {
 			return nil, storageError("count encryption", err)
 		}
-		c, err := ve.vk.Seal(plaintext, b)
+		vk, err := ve.forContext(ck.id, ck.rec.Algorithm, b.Context)
+		if err != nil {
+			return nil, derivedError(err)
+		}
+		c, err := vk.Seal(plaintext, b)
 		if err != nil {
 			return nil, internal("encrypt", err)
 		}
@@ -191,7 +195,11 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	if c.KeyVersion < ck.rec.MinDecryptionVersion {
 		return nil, nil, Errorf(CodeVersionBelowMinimum, "key %q no longer decrypts version %d (min_decryption_version is %d)", ck.rec.Name, c.KeyVersion, ck.rec.MinDecryptionVersion)
 	}
-	pt, err := ve.vk.Open(c, b)
+	vk, err := ve.forContext(ck.id, ck.rec.Algorithm, b.Context)
+	if err != nil {
+		return nil, nil, derivedError(err)
+	}
+	pt, err := vk.Open(c, b)
 	if errors.Is(err, crypto.ErrWrongKey) {
 		return nil, nil, Errorf(CodeWrongKey, "the ciphertext does not match key %q", ck.rec.Name)
 	}
@@ -337,4 +345,12 @@ func requirePurpose(ck *cachedKey, p crypto.Purpose, op string) error {
 		return Errorf(CodeUnsupportedOperation, "key %q is an %s key: it cannot %s", ck.rec.Name, ck.rec.Algorithm, op)
 	}
 	return nil
+}
+
+// derivedError reports a derived key used without a context.
+func derivedError(err error) error {
+	if errors.Is(err, crypto.ErrContextRequired) {
+		return Errorf(CodeInvalidArgument, "%s", err.Error())
+	}
+	return internal("derive subkey", err)
 }

@@ -23,6 +23,7 @@ type keyJSON struct {
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
 	State          string            `json:"state"`
+	Derived        bool              `json:"derived,omitzero"`
 	keyPolicyJSON
 	DestroyAt   time.Time `json:"destroy_at,omitzero"`
 	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
@@ -38,7 +39,7 @@ func keyOf(k *kms.Key) *keyJSON {
 		ID: k.ID, Name: k.Name, Algorithm: string(k.Algorithm), Description: k.Description, Labels: labels,
 		Owner: k.Owner, PrimaryVersion: k.PrimaryVersion, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt,
 		State: string(k.State), DestroyAt: k.DestroyAt, DestroyedAt: k.DestroyedAt, DestroyedBy: k.DestroyedBy,
-		keyPolicyJSON: keyPolicyOf(k.Policy),
+		keyPolicyJSON: keyPolicyOf(k.Policy), Derived: k.Derived,
 	}
 }
 
@@ -137,6 +138,7 @@ type createKeyRequest struct {
 	Labels      map[string]string `json:"labels"`
 	Owner       string            `json:"owner"`
 	PreActive   bool              `json:"pre_active"`
+	Derived     bool              `json:"derived"`
 	policyRequest
 }
 
@@ -151,7 +153,7 @@ func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, err
 	}
 	k, err := h.svc.CreateKey(ctx, kms.CreateKeyRequest{
 		Name: req.Name, Algorithm: req.Algorithm, Description: req.Description, Labels: req.Labels, Owner: req.Owner,
-		PreActive: req.PreActive, Policy: u,
+		PreActive: req.PreActive, Derived: req.Derived, Policy: u,
 	})
 	if err != nil {
 		return 0, nil, err
