@@ -110,3 +110,38 @@ func (c *Client) GetPublicKey(ctx context.Context, key string, version int) (*Pu
 	}
 	return &out, nil
 }
+
+// DataKeyPairRequest is the body of POST /v1/keys/{key}/datakey-pair.
+// KeySpec is a signing algorithm such as "ecdsa-p256".
+type DataKeyPairRequest struct {
+	KeySpec          string            `json:"key_spec"`
+	WithoutPlaintext bool              `json:"without_plaintext,omitempty"`
+	AssociatedData   []byte            `json:"associated_data,omitempty"`
+	Context          map[string]string `json:"context,omitempty"`
+}
+
+// DataKeyPairResponse is a fresh key pair: the public key in clear, the
+// private key encrypted under the KEK and, unless WithoutPlaintext, in clear
+// (PKCS#8 DER, or the 32-byte seed for ML-DSA).
+type DataKeyPairResponse struct {
+	KeyID                string `json:"key_id"`
+	KeyVersion           int    `json:"key_version"`
+	KeySpec              string `json:"key_spec"`
+	PublicKeyPEM         string `json:"public_key_pem"`
+	PublicKeyDER         []byte `json:"public_key_der"`
+	PrivateKeyCiphertext string `json:"private_key_ciphertext"`
+	PrivateKey           []byte `json:"private_key,omitempty"`
+}
+
+// GenerateDataKeyPair calls POST /v1/keys/{key}/datakey-pair.
+func (c *Client) GenerateDataKeyPair(ctx context.Context, key string, req DataKeyPairRequest) (*DataKeyPairResponse, error) {
+	p, err := keyPath(key, "/datakey-pair")
+	if err != nil {
+		return nil, err
+	}
+	var out DataKeyPairResponse
+	if _, err := c.do(ctx, http.MethodPost, p, nil, true, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -73,6 +73,7 @@ Exit codes: 0 success, 1 error, 2 usage error.`,
 // explicitly so that the command set is visible in one place.
 func addCommands(root *cobra.Command) {
 	root.AddCommand(
+		newDataKeyPairCommand(),
 		newSignCommand(),
 		newVerifyCommand(),
 		newMACCommand(),

@@ -140,3 +140,49 @@ func newKeyPublicKeyCommand() *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "pem", "pem, der (base64) or jwk")
 	return cmd
 }
+
+func newDataKeyPairCommand() *cobra.Command {
+	var (
+		b   bindingFlags
+		req client.DataKeyPairRequest
+	)
+	cmd := &cobra.Command{
+		Use:   "datakey-pair KEY",
+		Short: "Generate a key pair whose private key is wrapped under KEY",
+		Long: `Generate a signing key pair (--spec, e.g. ecdsa-p256, ed25519, rsa-3072,
+ml-dsa-65) for use outside Arca. Prints the public key (PEM), the private
+key encrypted under KEY (an arca:v1 ciphertext; decrypt it with "arca
+decrypt"), and, unless --without-plaintext, the private key itself in
+base64 (PKCS#8 DER, or the 32-byte seed for ML-DSA).`,
+		Example:      "  arca datakey-pair wrapping-key --spec ed25519 --without-plaintext",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if req.AssociatedData, req.Context, err = b.values(cmd); err != nil {
+				return err
+			}
+			res, err := c.GenerateDataKeyPair(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprint(out, res.PublicKeyPEM)
+			fmt.Fprintf(out, "private_key_ciphertext: %s\n", res.PrivateKeyCiphertext)
+			if res.PrivateKey != nil {
+				fmt.Fprintf(out, "private_key: %s\n", base64.StdEncoding.EncodeToString(res.PrivateKey))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&req.KeySpec, "spec", "ecdsa-p256", "key pair algorithm (a signing algorithm)")
+	cmd.Flags().BoolVar(&req.WithoutPlaintext, "without-plaintext", false, "return only the wrapped private key")
+	b.register(cmd)
+	return cmd
+}

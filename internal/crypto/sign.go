@@ -324,3 +324,28 @@ func pqPublic(spec signSpec, pub crypto.PublicKey) (*PublicKey, error) {
 	jwk := map[string]any{"kty": "AKP", "alg": spec.pqJWK, "pub": base64.RawURLEncoding.EncodeToString(raw)}
 	return &PublicKey{DER: der, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), JWK: jwk}, nil
 }
+
+// GenerateKeyPair returns a fresh signing key pair of a signing algorithm:
+// the private key as the material Arca stores for such keys (PKCS#8 DER, or
+// the 32-byte seed for ML-DSA) and the public key. It backs data key pairs,
+// whose private key is handed to the caller wrapped under a KEK.
+func GenerateKeyPair(alg Algorithm) (*secret.Bytes, *PublicKey, error) {
+	if alg.Purpose() != PurposeSign {
+		return nil, nil, fmt.Errorf("key pairs are generated for signing algorithms, not %q", alg)
+	}
+	priv, err := GenerateMaterial(alg)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := NewVersionKey([16]byte{}, 1, alg, priv)
+	if err != nil {
+		priv.Wipe()
+		return nil, nil, err
+	}
+	pub, err := k.Public()
+	if err != nil {
+		priv.Wipe()
+		return nil, nil, err
+	}
+	return priv, pub, nil
+}

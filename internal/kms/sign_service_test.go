@@ -71,3 +71,44 @@ func TestSigningKeysThroughTheService(t *testing.T) {
 	_, err = e.svc.Sign(e.ctx, SignRequest{Key: "s-rsa-2048", Message: []byte("x"), Padding: "oaep"})
 	lcWant(t, "bad padding", err, CodeInvalidArgument)
 }
+
+func TestDataKeyPairs(t *testing.T) {
+	t.Parallel()
+	e := newLCEnv(t)
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "kek"}); err != nil {
+		t.Fatal(err)
+	}
+	b := crypto.Binding{Context: map[string]string{"service": "payments"}}
+	for _, spec := range []string{"ecdsa-p256", "ed25519", "rsa-2048", "ml-dsa-44"} {
+		res, err := e.svc.GenerateDataKeyPair(e.ctx, DataKeyPairRequest{Key: "kek", KeySpec: spec, Binding: b})
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		// The wrapped private key decrypts to the plaintext one, which signs
+		// for the returned public key.
+		back, err := e.svc.Decrypt(e.ctx, DecryptRequest{Ciphertext: res.Ciphertext, Binding: b})
+		if err != nil || string(back.Plaintext.Reveal()) != string(res.PrivateKey.Reveal()) {
+			t.Fatalf("%s: wrapped private key: %v", spec, err)
+		}
+		alg := crypto.Algorithm(spec)
+		vk, err := crypto.NewVersionKey([16]byte{}, 1, alg, res.PrivateKey)
+		if err != nil {
+			t.Fatalf("%s: private key unusable: %v", spec, err)
+		}
+		pub, _ := vk.Public()
+		if string(pub.DER) != string(res.PublicKey.DER) {
+			t.Fatalf("%s: the private key does not match the public key", spec)
+		}
+	}
+	res, err := e.svc.GenerateDataKeyPair(e.ctx, DataKeyPairRequest{Key: "kek", KeySpec: "ed25519", WithoutPlaintext: true})
+	if err != nil || res.PrivateKey != nil || res.Ciphertext == "" {
+		t.Fatalf("without plaintext: %+v %v", res, err)
+	}
+	_, err = e.svc.GenerateDataKeyPair(e.ctx, DataKeyPairRequest{Key: "kek", KeySpec: "aes-256-gcm"})
+	lcWant(t, "symmetric key spec", err, CodeInvalidArgument)
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "signer", Algorithm: "ed25519"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.GenerateDataKeyPair(e.ctx, DataKeyPairRequest{Key: "signer", KeySpec: "ed25519"})
+	lcWant(t, "signing key as KEK", err, CodeUnsupportedOperation)
+}

@@ -156,3 +156,43 @@ func (h *Handler) random(ctx context.Context, r *http.Request) (int, any, error)
 	}
 	return http.StatusOK, &randomResponse{Random: b}, nil
 }
+
+type dataKeyPairRequest struct {
+	KeySpec          string `json:"key_spec"`
+	WithoutPlaintext bool   `json:"without_plaintext"`
+	binding
+}
+
+type dataKeyPairResponse struct {
+	KeyID                string `json:"key_id"`
+	KeyVersion           uint32 `json:"key_version"`
+	KeySpec              string `json:"key_spec"`
+	PublicKeyPEM         string `json:"public_key_pem"`
+	PublicKeyDER         []byte `json:"public_key_der"`
+	PrivateKeyCiphertext string `json:"private_key_ciphertext"`
+	PrivateKey           []byte `json:"private_key,omitempty"`
+}
+
+func (r *dataKeyPairResponse) wipe() { secret.Zero(r.PrivateKey) }
+
+func (h *Handler) dataKeyPair(ctx context.Context, r *http.Request) (int, any, error) {
+	var req dataKeyPairRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if req.KeySpec == "" {
+		return 0, nil, reject(kms.CodeInvalidArgument, "key_spec is required")
+	}
+	res, err := h.svc.GenerateDataKeyPair(ctx, kms.DataKeyPairRequest{Key: r.PathValue("key"), KeySpec: req.KeySpec, WithoutPlaintext: req.WithoutPlaintext, Binding: req.kms()})
+	if err != nil {
+		return 0, nil, err
+	}
+	out := &dataKeyPairResponse{
+		KeyID: res.KeyID, KeyVersion: res.KeyVersion, KeySpec: string(res.KeySpec), PublicKeyPEM: res.PublicKey.PEM,
+		PublicKeyDER: res.PublicKey.DER, PrivateKeyCiphertext: res.Ciphertext,
+	}
+	if res.PrivateKey != nil {
+		out.PrivateKey = res.PrivateKey.Reveal()
+	}
+	return http.StatusOK, out, nil
+}

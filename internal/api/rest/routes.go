@@ -65,6 +65,7 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/decrypt", kms.OpDecrypt, opBody, true, h.decrypt},
 		{http.MethodPost, "/v1/keys/{key}/rewrap", kms.OpRewrap, opBody, true, h.rewrap},
 		{http.MethodPost, "/v1/keys/{key}/datakey", kms.OpDataKey, smallBody, true, h.dataKey},
+		{http.MethodPost, "/v1/keys/{key}/datakey-pair", kms.OpDataKeyPair, smallBody, true, h.dataKeyPair},
 		{http.MethodPost, "/v1/keys/{key}/mac", kms.OpGenerateMAC, opBody, true, h.generateMAC},
 		{http.MethodPost, "/v1/keys/{key}/verify-mac", kms.OpVerifyMAC, opBody, true, h.verifyMAC},
 		{http.MethodPost, "/v1/keys/{key}/sign", kms.OpSign, opBody, true, h.sign},
