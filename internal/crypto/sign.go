@@ -81,6 +81,25 @@ type signSpec struct {
 	pq    circlsign.Scheme
 	pqOID asn1.ObjectIdentifier
 	pqJWK string
+	// pqSign signs in FIPS 204's hedged (randomised) mode, its default: it
+	// resists fault and side-channel attacks that deterministic signing
+	// invites.
+	pqSign func(sk crypto.Signer, msg []byte) ([]byte, error)
+}
+
+// hedged returns the hedged ML-DSA signing function of one parameter set.
+func hedged[K any](size int, signTo func(*K, []byte, []byte, bool, []byte) error) func(crypto.Signer, []byte) ([]byte, error) {
+	return func(sk crypto.Signer, msg []byte) ([]byte, error) {
+		k, ok := any(sk).(*K)
+		if !ok {
+			return nil, errors.New("not an ML-DSA private key of this parameter set")
+		}
+		sig := make([]byte, size)
+		if err := signTo(k, msg, nil, true, sig); err != nil {
+			return nil, err
+		}
+		return sig, nil
+	}
 }
 
 var signSpecs = map[Algorithm]signSpec{
@@ -91,9 +110,12 @@ var signSpecs = map[Algorithm]signSpec{
 	RSA2048:   {hash: crypto.SHA256, rsaBits: 2048},
 	RSA3072:   {hash: crypto.SHA256, rsaBits: 3072},
 	RSA4096:   {hash: crypto.SHA256, rsaBits: 4096},
-	MLDSA44:   {pq: mldsa44.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 17}, pqJWK: "ML-DSA-44"},
-	MLDSA65:   {pq: mldsa65.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}, pqJWK: "ML-DSA-65"},
-	MLDSA87:   {pq: mldsa87.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 19}, pqJWK: "ML-DSA-87"},
+	MLDSA44: {pq: mldsa44.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 17}, pqJWK: "ML-DSA-44",
+		pqSign: hedged(mldsa44.SignatureSize, mldsa44.SignTo)},
+	MLDSA65: {pq: mldsa65.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}, pqJWK: "ML-DSA-65",
+		pqSign: hedged(mldsa65.SignatureSize, mldsa65.SignTo)},
+	MLDSA87: {pq: mldsa87.Scheme(), pqOID: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 19}, pqJWK: "ML-DSA-87",
+		pqSign: hedged(mldsa87.SignatureSize, mldsa87.SignTo)},
 }
 
 // messageOnly reports whether the algorithm signs whole messages only
@@ -225,6 +247,9 @@ func (k *VersionKey) Sign(msg []byte, mt MessageType, p Padding) ([]byte, error)
 	opts, err := k.signerOpts(p)
 	if err != nil {
 		return nil, err
+	}
+	if spec := signSpecs[k.algorithm]; spec.pqSign != nil {
+		return spec.pqSign(k.signer, d)
 	}
 	return k.signer.Sign(rand.Reader, d, opts)
 }
