@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
+	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -247,4 +249,47 @@ func checkKey(ck *cachedKey, op lifecycle.Operation, allowCompromised bool) erro
 // or version (which the audit record then marks).
 func compromisedUse(ck *cachedKey, ve *versionEntry) bool {
 	return ck.rec.State == lifecycle.Compromised || ve.state == lifecycle.Compromised
+}
+
+// use describes one use of a key version: the class of operation, the
+// purpose the key's algorithm must have, what the caller is doing (for the
+// refusal message), and whether a compromised key may decrypt.
+type use struct {
+	op               lifecycle.Operation
+	purpose          crypto.Purpose
+	verb             string
+	allowCompromised bool
+}
+
+// usableVersion returns version v of ck (the primary when v is 0) after
+// every check a use of it needs, in one order for every operation: the
+// key's purpose, the key's state, the version's existence and state, and
+// for the decrypt class the key's min_decryption_version. It records the
+// version in t.
+func (s *Service) usableVersion(ctx context.Context, kr *seal.Keyring, ck *cachedKey, v uint32, u use, t *target) (*versionEntry, error) {
+	if err := requirePurpose(ck, u.purpose, u.verb); err != nil {
+		return nil, err
+	}
+	if err := checkKey(ck, u.op, u.allowCompromised); err != nil {
+		return nil, err
+	}
+	if v == 0 {
+		v = ck.rec.PrimaryVersion
+	}
+	t.keyVersion = v
+	ve, err := s.version(ctx, kr, ck, v)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUse(ck, ve, u.op, u.allowCompromised); err != nil {
+		return nil, err
+	}
+	if u.op == lifecycle.Decrypt && v < ck.rec.MinDecryptionVersion {
+		what := "verifies"
+		if u.purpose == crypto.PurposeEncrypt {
+			what = "decrypts"
+		}
+		return nil, Errorf(CodeVersionBelowMinimum, "key %q no longer %s version %d (min_decryption_version is %d)", ck.rec.Name, what, v, ck.rec.MinDecryptionVersion)
+	}
+	return ve, nil
 }

@@ -66,18 +66,8 @@ func (s *Service) GenerateMAC(ctx context.Context, req MACRequest) (res *MACResu
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	if err := requirePurpose(ck, crypto.PurposeMAC, "generate a MAC"); err != nil {
-		return nil, err
-	}
-	if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
-		return nil, err
-	}
-	ve, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
+	ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeMAC, verb: "generate a MAC"}, t)
 	if err != nil {
-		return nil, err
-	}
-	t.keyVersion = ve.vk.Version()
-	if err := checkUse(ck, ve, lifecycle.Encrypt, false); err != nil {
 		return nil, err
 	}
 	tag, err := ve.vk.MAC(req.Data)
@@ -109,32 +99,15 @@ func (s *Service) VerifyMAC(ctx context.Context, req VerifyMACRequest) (res *Ver
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	if err := requirePurpose(ck, crypto.PurposeMAC, "verify a MAC"); err != nil {
-		return nil, err
-	}
-	if err := checkKey(ck, lifecycle.Decrypt, false); err != nil {
-		return nil, macRefusal(ck, err)
-	}
-	v := req.KeyVersion
-	if v == 0 {
-		v = ck.rec.PrimaryVersion
-	}
-	t.keyVersion = v
-	ve, err := s.version(ctx, kr, ck, v)
+	ve, err := s.usableVersion(ctx, kr, ck, req.KeyVersion, use{op: lifecycle.Decrypt, purpose: crypto.PurposeMAC, verb: "verify a MAC"}, t)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkUse(ck, ve, lifecycle.Decrypt, false); err != nil {
 		return nil, macRefusal(ck, err)
-	}
-	if v < ck.rec.MinDecryptionVersion {
-		return nil, Errorf(CodeVersionBelowMinimum, "key %q no longer verifies version %d (min_decryption_version is %d)", ck.rec.Name, v, ck.rec.MinDecryptionVersion)
 	}
 	ok, err := ve.vk.VerifyMAC(req.Data, req.MAC)
 	if err != nil {
 		return nil, internal("verify mac", err)
 	}
-	return &VerifyMACResult{KeyID: ck.rec.ID, KeyVersion: v, Valid: ok}, nil
+	return &VerifyMACResult{KeyID: ck.rec.ID, KeyVersion: t.keyVersion, Valid: ok}, nil
 }
 
 // macRefusal words a lifecycle refusal for MAC verification, which has no

@@ -117,18 +117,8 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 			return nil, err
 		}
 		t.keyID = ck.rec.ID
-		if err := requirePurpose(ck, crypto.PurposeEncrypt, "encrypt"); err != nil {
-			return nil, err
-		}
-		if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
-			return nil, err
-		}
-		ve, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
+		ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeEncrypt, verb: "encrypt"}, t)
 		if err != nil {
-			return nil, err
-		}
-		t.keyVersion = ve.vk.Version()
-		if err := checkUse(ck, ve, lifecycle.Encrypt, false); err != nil {
 			return nil, err
 		}
 		err = s.countEncryption(ctx, kr, ck, ve)
@@ -179,21 +169,10 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	} else if ck, err = s.resolve(ctx, kr, keyID); err != nil {
 		return nil, nil, err
 	}
-	if err := requirePurpose(ck, crypto.PurposeEncrypt, "decrypt"); err != nil {
-		return nil, nil, err
-	}
-	if err := checkKey(ck, lifecycle.Decrypt, req.AllowCompromised); err != nil {
-		return nil, nil, err
-	}
-	ve, err := s.version(ctx, kr, ck, c.KeyVersion)
+	ve, err := s.usableVersion(ctx, kr, ck, c.KeyVersion,
+		use{op: lifecycle.Decrypt, purpose: crypto.PurposeEncrypt, verb: "decrypt", allowCompromised: req.AllowCompromised}, t)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := checkUse(ck, ve, lifecycle.Decrypt, req.AllowCompromised); err != nil {
-		return nil, nil, err
-	}
-	if c.KeyVersion < ck.rec.MinDecryptionVersion {
-		return nil, nil, Errorf(CodeVersionBelowMinimum, "key %q no longer decrypts version %d (min_decryption_version is %d)", ck.rec.Name, c.KeyVersion, ck.rec.MinDecryptionVersion)
 	}
 	vk, err := ve.forContext(ck.id, ck.rec.Algorithm, b.Context)
 	if err != nil {

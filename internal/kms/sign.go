@@ -83,18 +83,8 @@ func (s *Service) Sign(ctx context.Context, req SignRequest) (res *SignResult, e
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	if err := requirePurpose(ck, crypto.PurposeSign, "sign"); err != nil {
-		return nil, err
-	}
-	if err := checkKey(ck, lifecycle.Encrypt, false); err != nil {
-		return nil, err
-	}
-	ve, err := s.version(ctx, kr, ck, ck.rec.PrimaryVersion)
+	ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeSign, verb: "sign"}, t)
 	if err != nil {
-		return nil, err
-	}
-	t.keyVersion = ve.vk.Version()
-	if err := checkUse(ck, ve, lifecycle.Encrypt, false); err != nil {
 		return nil, err
 	}
 	sig, err := ve.vk.Sign(req.Message, req.MessageType, req.Padding)
@@ -117,27 +107,7 @@ func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, t *t
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	if err := requirePurpose(ck, crypto.PurposeSign, "verify signatures"); err != nil {
-		return nil, err
-	}
-	if err := checkKey(ck, lifecycle.Decrypt, false); err != nil {
-		return nil, err
-	}
-	if v == 0 {
-		v = ck.rec.PrimaryVersion
-	}
-	t.keyVersion = v
-	ve, err := s.version(ctx, kr, ck, v)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkUse(ck, ve, lifecycle.Decrypt, false); err != nil {
-		return nil, err
-	}
-	if v < ck.rec.MinDecryptionVersion {
-		return nil, Errorf(CodeVersionBelowMinimum, "key %q no longer verifies version %d (min_decryption_version is %d)", ck.rec.Name, v, ck.rec.MinDecryptionVersion)
-	}
-	return ve, nil
+	return s.usableVersion(ctx, kr, ck, v, use{op: lifecycle.Decrypt, purpose: crypto.PurposeSign, verb: "verify signatures"}, t)
 }
 
 // Verify checks a signature. An invalid signature is a result, not an error.
