@@ -51,13 +51,19 @@ type VerifyResponse struct {
 	Valid      bool   `json:"valid"`
 }
 
-// PublicKey is a signing key version's public key.
+// PublicKey is a signing or asymmetric encryption key version's public
+// key. Forms without a standard encoding for the algorithm are empty (the
+// X25519+ML-KEM hybrid has only Raw).
 type PublicKey struct {
 	KeyID      string         `json:"key_id"`
 	KeyVersion int            `json:"key_version"`
-	PEM        string         `json:"pem"`
-	DER        []byte         `json:"der"`
-	JWK        map[string]any `json:"jwk"`
+	Algorithm  string         `json:"algorithm"`
+	PEM        string         `json:"pem,omitempty"`
+	DER        []byte         `json:"der,omitempty"`
+	JWK        map[string]any `json:"jwk,omitempty"`
+	// Raw is the asymmetric encryption key's own encoding (PKCS#1 for RSA,
+	// the KEM public key otherwise); SealTo uses it.
+	Raw []byte `json:"raw,omitempty"`
 }
 
 // Sign calls POST /v1/keys/{key}/sign.
@@ -127,8 +133,9 @@ type DataKeyPairResponse struct {
 	KeyID                string `json:"key_id"`
 	KeyVersion           int    `json:"key_version"`
 	KeySpec              string `json:"key_spec"`
-	PublicKeyPEM         string `json:"public_key_pem"`
-	PublicKeyDER         []byte `json:"public_key_der"`
+	PublicKeyPEM         string `json:"public_key_pem,omitempty"`
+	PublicKeyDER         []byte `json:"public_key_der,omitempty"`
+	PublicKeyRaw         []byte `json:"public_key_raw,omitempty"`
 	PrivateKeyCiphertext string `json:"private_key_ciphertext"`
 	PrivateKey           []byte `json:"private_key,omitempty"`
 }

@@ -38,6 +38,9 @@ type Record struct {
 	// CompromisedUse marks a decryption that used a compromised key or
 	// version because the caller explicitly allowed it.
 	CompromisedUse bool `json:"compromised_use,omitempty"`
+	// Resource names a non-key object the operation acted on, such as an
+	// import token's id.
+	Resource string `json:"resource,omitempty"`
 	// BatchSize is the item count of a batch operation.
 	BatchSize int `json:"batch_size,omitempty"`
 	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.

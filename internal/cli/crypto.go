@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -49,18 +50,32 @@ func readCiphertext(cmd *cobra.Command, src *inputSource) (string, error) {
 
 func newEncryptCommand() *cobra.Command {
 	var b bindingFlags
+	var publicKey string
 	src := inputSource{inlineFlag: "plaintext"}
 	cmd := &cobra.Command{
-		Use:   "encrypt KEY",
+		Use:   "encrypt KEY | encrypt --public-key FILE",
 		Short: "Encrypt data with a key and print the ciphertext",
 		Long: `Encrypt data with the key's primary version and print the ciphertext on one
 line. The data comes from --plaintext, from the file named by --in, or from
-stdin, byte for byte (at most 64 KiB).`,
+stdin, byte for byte (at most 64 KiB).
+
+With --public-key, encryption happens here, offline, to an asymmetric
+encryption key (rsa-oaep-*, ml-kem-*, x25519-ml-kem-768): FILE is the JSON
+of "arca key public-key KEY -o json". The server is not contacted; only it
+can decrypt the result.`,
 		Example: `  arca encrypt billing --plaintext 'card 4111' --context tenant=42
-  arca encrypt billing --in secret.txt > secret.txt.arca`,
-		Args:         usageArgs(cobra.ExactArgs(1)),
+  arca encrypt billing --in secret.txt > secret.txt.arca
+  arca key public-key escrow -o json > escrow.json
+  arca encrypt --public-key escrow.json --in dek.bin > dek.arca`,
+		Args:         usageArgs(cobra.MaximumNArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if (publicKey == "") == (len(args) == 0) {
+				return usageErrorf(cmd, "give either KEY or --public-key FILE")
+			}
+			if publicKey != "" {
+				return sealOffline(cmd, &b, &src, publicKey)
+			}
 			g, c, err := connect(cmd)
 			if err != nil {
 				return err
@@ -86,8 +101,35 @@ stdin, byte for byte (at most 64 KiB).`,
 	}
 	cmd.Flags().StringVar(&src.inline, "plaintext", "", "data to encrypt, as a string")
 	cmd.Flags().StringVar(&src.file, "in", "", `file to encrypt ("-" for stdin)`)
+	cmd.Flags().StringVar(&publicKey, "public-key", "", `encrypt offline to this public key (JSON of "arca key public-key KEY -o json")`)
 	b.register(cmd)
 	return cmd
+}
+
+// sealOffline encrypts to an asymmetric key's public key without the server.
+func sealOffline(cmd *cobra.Command, b *bindingFlags, src *inputSource, path string) error {
+	raw, err := readFileLimited(path)
+	if err != nil {
+		return err
+	}
+	var pub client.PublicKey
+	if err := json.Unmarshal(raw, &pub); err != nil {
+		return fmt.Errorf("%s: not the JSON of \"arca key public-key KEY -o json\": %w", path, err)
+	}
+	aad, bctx, err := b.values(cmd)
+	if err != nil {
+		return err
+	}
+	pt, err := src.read(cmd, "the plaintext")
+	if err != nil {
+		return err
+	}
+	ct, err := client.SealTo(&pub, pt, aad, bctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), ct)
+	return err
 }
 
 func newDecryptCommand() *cobra.Command {

@@ -30,6 +30,9 @@ or its id.`,
 		newKeyUpdateCommand(),
 		newKeyHealthCommand(),
 		newKeyPublicKeyCommand(),
+		newKeyImportTokenCommand(),
+		newKeyImportCommand(),
+		newKeyExportCommand(),
 	)
 	return cmd
 }
@@ -38,12 +41,18 @@ func newKeyCreateCommand() *cobra.Command {
 	var req client.CreateKeyRequest
 	var labels []string
 	var pf policyFlags
+	var imp importFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a key",
 		Long: `Create a key. NAME is 1-128 characters from [A-Za-z0-9._-], starting with a
 letter or digit. Labels (--label k=v, repeatable) can later select keys in
-"arca key list --label".`,
+"arca key list --label".
+
+With --material (or --wrapped-material and --import-token) the key is created
+from your own material instead of generated material (bring your own key):
+its origin is "external" and it rotates by "arca key import". See "arca key
+import --help" for material formats.`,
 		Example:      "  arca key create billing --description invoices --label team=payments --owner payments-team",
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
@@ -59,6 +68,11 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 			if req.KeyPolicy, err = pf.policy(cmd); err != nil {
 				return err
 			}
+			if imp.given() {
+				if req.Import, err = imp.importMaterial(cmd, c); err != nil {
+					return err
+				}
+			}
 			k, err := c.CreateKey(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -68,12 +82,14 @@ letter or digit. Labels (--label k=v, repeatable) can later select keys in
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Algorithm, "algorithm", client.AlgorithmAES256GCM,
-		"algorithm: aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, aes-256-siv (deterministic), hmac-sha256|384|512, ecdsa-p256|p384|p521, ed25519, rsa-2048|3072|4096, ml-dsa-44|65|87")
+		"algorithm: aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, aes-256-siv (deterministic), hmac-sha256|384|512, ecdsa-p256|p384|p521, ed25519, rsa-2048|3072|4096, ml-dsa-44|65|87 (signing), rsa-oaep-2048|3072|4096, ml-kem-768|1024, x25519-ml-kem-768 (asymmetric encryption)")
 	f.StringVar(&req.Description, "description", "", "free-text description")
 	f.StringArrayVar(&labels, "label", nil, "label as key=value (repeatable)")
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")
 	pf.register(cmd, false)
 	f.BoolVar(&req.Derived, "derived", false, "derive a subkey per encryption context (HKDF-SHA256); every use then needs --context")
+	f.BoolVar(&req.Exportable, "exportable", false, "allow \"arca key export\" (wrapped only); cannot be turned on later")
+	imp.register(cmd)
 	f.BoolVar(&req.PreActive, "pre-active", false, "create the key pre-active: unusable until \"arca key lifecycle KEY activate\"")
 	return cmd
 }

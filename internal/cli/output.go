@@ -73,6 +73,8 @@ func printKey(w io.Writer, k *client.Key) error {
 	fmt.Fprintf(tw, "ID:\t%s\n", k.ID)
 	fmt.Fprintf(tw, "Algorithm:\t%s\n", k.Algorithm)
 	fmt.Fprintf(tw, "State:\t%s\n", orDash(k.State))
+	fmt.Fprintf(tw, "Origin:\t%s\n", orDash(k.Origin))
+	fmt.Fprintf(tw, "Exportable:\t%t\n", k.Exportable)
 	if !k.DestroyAt.IsZero() {
 		fmt.Fprintf(tw, "Destroy at:\t%s\n", formatTime(k.DestroyAt))
 	}
@@ -81,7 +83,9 @@ func printKey(w io.Writer, k *client.Key) error {
 	}
 	fmt.Fprintf(tw, "Primary version:\t%d (since %s)\n", k.PrimaryVersion, formatTime(k.PrimarySince))
 	fmt.Fprintf(tw, "Rotation period:\t%s\n", orDash(k.RotationPeriod))
-	fmt.Fprintf(tw, "Usage bound:\t%d encryptions per version\n", k.UsageBound)
+	if countsUsage(k.Algorithm) {
+		fmt.Fprintf(tw, "Usage bound:\t%d encryptions per version\n", k.UsageBound)
+	}
 	if k.MinDecryptionVersion > 0 {
 		fmt.Fprintf(tw, "Min decryption version:\t%d\n", k.MinDecryptionVersion)
 	}
@@ -97,6 +101,16 @@ func printKey(w io.Writer, k *client.Key) error {
 	fmt.Fprintf(tw, "Created:\t%s by %s\n", formatTime(k.CreatedAt), orDash(k.CreatedBy))
 	fmt.Fprintf(tw, "Updated:\t%s\n", formatTime(k.UpdatedAt))
 	return tw.Flush()
+}
+
+// countsUsage reports whether keys of the algorithm have a usage bound:
+// the symmetric encryption algorithms, whose nonces wear a key out.
+func countsUsage(alg string) bool {
+	switch alg {
+	case client.AlgorithmAES256GCM, client.AlgorithmChaCha20Poly1305, client.AlgorithmXChaCha20Poly1305, client.AlgorithmAES256SIV:
+		return true
+	}
+	return false
 }
 
 // printKeyTable writes keys as a table: NAME ID ALGORITHM PRIMARY CREATED.

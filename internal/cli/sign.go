@@ -108,7 +108,7 @@ func newKeyPublicKeyCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:          "public-key KEY",
-		Short:        "Print a signing key's public key (PEM, DER in base64, or JWK)",
+		Short:        "Print a signing or asymmetric encryption key's public key (PEM, DER or raw in base64, or JWK)",
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -121,6 +121,10 @@ func newKeyPublicKeyCommand() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if !g.json() && (format == "pem" && pub.PEM == "" || format == "der" && pub.DER == nil ||
+				format == "jwk" && pub.JWK == nil || format == "raw" && pub.Raw == nil) {
+				return fmt.Errorf("a %s public key has no %s form; try --format raw or -o json", pub.Algorithm, format)
+			}
 			switch {
 			case g.json():
 				return printJSON(out, pub)
@@ -130,14 +134,17 @@ func newKeyPublicKeyCommand() *cobra.Command {
 				_, err = fmt.Fprintln(out, base64.StdEncoding.EncodeToString(pub.DER))
 			case format == "jwk":
 				err = printJSON(out, pub.JWK)
+			case format == "raw":
+				_, err = fmt.Fprintln(out, base64.StdEncoding.EncodeToString(pub.Raw))
 			default:
-				return usageErrorf(cmd, "--format must be pem, der or jwk")
+				return usageErrorf(cmd, "--format must be pem, der, raw or jwk")
 			}
+
 			return err
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "key version (default: the primary)")
-	cmd.Flags().StringVar(&format, "format", "pem", "pem, der (base64) or jwk")
+	cmd.Flags().StringVar(&format, "format", "pem", "pem, der (base64), raw (base64; asymmetric encryption keys) or jwk")
 	return cmd
 }
 
@@ -181,7 +188,7 @@ base64 (PKCS#8 DER, or the 32-byte seed for ML-DSA).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&req.KeySpec, "spec", "ecdsa-p256", "key pair algorithm (a signing algorithm)")
+	cmd.Flags().StringVar(&req.KeySpec, "spec", "ecdsa-p256", "key pair algorithm: a signing or asymmetric encryption algorithm")
 	cmd.Flags().BoolVar(&req.WithoutPlaintext, "without-plaintext", false, "return only the wrapped private key")
 	b.register(cmd)
 	return cmd

@@ -46,6 +46,10 @@ type VersionKey struct {
 	mac       *secret.Bytes
 	hash      func() hash.Hash
 	signer    gocrypto.Signer
+	// asym and enc are the private and public halves of an asymmetric
+	// encryption key version.
+	asym *asymmetricKey
+	enc  *Encrypter
 }
 
 // NewVersionKey builds the AEAD for one key version. The material is only read
@@ -55,7 +59,7 @@ func NewVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *secr
 	if !ok {
 		return nil, fmt.Errorf("unsupported algorithm %q", alg)
 	}
-	if spec.purpose != PurposeSign && material.Len() != spec.keySize {
+	if spec.keySize != 0 && material.Len() != spec.keySize {
 		return nil, fmt.Errorf("%s key material must be %d bytes", alg, spec.keySize)
 	}
 	if version == 0 {
@@ -69,6 +73,20 @@ func NewVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *secr
 			return nil, err
 		}
 		k.signer = signer
+	case PurposeAsymmetric:
+		a, err := parseAsymmetricKey(alg, material.Reveal())
+		if err != nil {
+			return nil, err
+		}
+		pub, err := a.public(alg)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := NewEncrypter(keyID, version, alg, pub.Raw)
+		if err != nil {
+			return nil, err
+		}
+		k.asym, k.enc = a, enc
 	case PurposeMAC:
 		k.mac, k.hash = material.Clone(), spec.hash
 	default:
@@ -87,8 +105,11 @@ func GenerateMaterial(alg Algorithm) (*secret.Bytes, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported algorithm %q", alg)
 	}
-	if spec.purpose == PurposeSign {
+	switch spec.purpose {
+	case PurposeSign:
 		return generateSigningKey(alg)
+	case PurposeAsymmetric:
+		return generateAsymmetricKey(alg)
 	}
 	return secret.Random(spec.keySize)
 }
@@ -96,9 +117,15 @@ func GenerateMaterial(alg Algorithm) (*secret.Bytes, error) {
 // Version returns the key version number.
 func (k *VersionKey) Version() uint32 { return k.version }
 
+// Algorithm returns the key version's algorithm.
+func (k *VersionKey) Algorithm() Algorithm { return k.algorithm }
+
 // Seal encrypts plaintext under a fresh random nonce and returns the
 // ciphertext. The header and the binding are authenticated.
 func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
+	if k.enc != nil {
+		return k.enc.Seal(plaintext, b)
+	}
 	if k.aead == nil {
 		return nil, ErrWrongPurpose
 	}
@@ -114,11 +141,14 @@ func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
 // Open authenticates and decrypts c. It returns ErrWrongKey if c names another
 // key version and ErrDecrypt if authentication fails.
 func (k *VersionKey) Open(c *Ciphertext, b Binding) ([]byte, error) {
-	if k.aead == nil {
+	if k.aead == nil && k.asym == nil {
 		return nil, ErrWrongPurpose
 	}
 	if c.KeyID != k.keyID || c.KeyVersion != k.version || c.Algorithm != k.algorithm {
 		return nil, ErrWrongKey
+	}
+	if k.asym != nil {
+		return k.asym.open(k.algorithm, c, b)
 	}
 	if len(c.Nonce) != k.aead.NonceSize() {
 		return nil, ErrDecrypt

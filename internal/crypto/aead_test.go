@@ -2,6 +2,7 @@ package crypto_test
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -45,6 +46,14 @@ func TestRoundTrip(t *testing.T) {
 			for _, bd := range bindings {
 				t.Run(fmt.Sprintf("%s/%s/%s", alg, p.name, bd.name), func(t *testing.T) {
 					t.Parallel()
+					if limit := maxPlaintextFor(t, alg); limit >= 0 && len(p.pt) > limit {
+						// RSA-OAEP encrypts data keys, not data.
+						c, err := k.Seal(p.pt, bd.b)
+						if !errors.Is(err, crypto.ErrPlaintextTooLong) || c != nil {
+							t.Fatalf("Seal of %d bytes (limit %d) = %v, %v; want ErrPlaintextTooLong", len(p.pt), limit, c, err)
+						}
+						return
+					}
 					c := seal(t, k, p.pt, bd.b)
 					if c.KeyID != idA || c.KeyVersion != 3 || c.Algorithm != alg {
 						t.Fatalf("header = (%x, %d, %s), want (%x, 3, %s)", c.KeyID, c.KeyVersion, c.Algorithm, idA, alg)
@@ -52,11 +61,11 @@ func TestRoundTrip(t *testing.T) {
 					if len(c.Nonce) != nonceSize {
 						t.Fatalf("nonce length %d, want %d", len(c.Nonce), nonceSize)
 					}
-					if got, want := len(c.Sealed), len(p.pt)+tagLen; got != want {
+					if got, want := len(c.Sealed), sealedLenFor(t, alg, len(p.pt)); got != want {
 						t.Fatalf("sealed length %d, want %d", got, want)
 					}
 					bin := marshal(t, c)
-					if got, want := len(bin), hdrLen+len(p.pt)+tagLen; got != want {
+					if got, want := len(bin), hdrLen+sealedLenFor(t, alg, len(p.pt)); got != want {
 						t.Fatalf("binary length %d, want %d", got, want)
 					}
 					if !bytes.HasSuffix(bin, c.Sealed) {
@@ -131,7 +140,11 @@ func TestContextOrderIndependence(t *testing.T) {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			k := newKey(t, alg, idA, 1, 0x11)
-			for i, so := range orders {
+			sealOrders := orders
+			if info(t, alg).rsaBits != 0 {
+				sealOrders = orders[:3] // each Open is an RSA decryption
+			}
+			for i, so := range sealOrders {
 				c := seal(t, k, []byte("payload"), crypto.Binding{AssociatedData: []byte("ad"), Context: build(so)})
 				for j, oo := range orders {
 					pt, err := k.Open(c, crypto.Binding{AssociatedData: []byte("ad"), Context: build(oo)})
@@ -288,9 +301,17 @@ func TestWrongKey(t *testing.T) {
 
 func same(a crypto.Algorithm) crypto.Algorithm { return a }
 
+// other is another encrypt algorithm than a: of the same kind (symmetric or
+// asymmetric), so that only the algorithm tells the keys apart.
 func other(a crypto.Algorithm) crypto.Algorithm {
-	if a == crypto.AES256GCM {
+	switch {
+	case a == crypto.AES256GCM:
 		return crypto.ChaCha20Poly1305
+	case a == crypto.MLKEM768:
+		// The hybrid holds an ML-KEM-768 key too.
+		return crypto.X25519MLKEM768
+	case isAsymmetric(a):
+		return crypto.MLKEM768
 	}
 	return crypto.AES256GCM
 }
@@ -299,18 +320,26 @@ func hmacSHA256(crypto.Algorithm) crypto.Algorithm { return crypto.HMACSHA256 }
 
 // TestEveryBitFlip flips each bit of the binary form in turn. Each flip must
 // be rejected by the parser or by Open, with the error the region calls for;
-// none may decrypt.
+// none may decrypt. For the asymmetric algorithms, whose sealed part is
+// hundreds of bytes and each Open a private-key operation, every header bit
+// is flipped and the sealed part is sampled (see flippedBits).
 func TestEveryBitFlip(t *testing.T) {
 	t.Parallel()
 	for _, alg := range encryptAlgorithms() {
-		for _, ptLen := range []int{0, 5, 33} {
+		ptLens := []int{0, 5, 33}
+		if info(t, alg).rsaBits != 0 {
+			// One RSA block whatever the plaintext; each Open is slow.
+			ptLens = []int{33}
+		}
+		for _, ptLen := range ptLens {
 			t.Run(fmt.Sprintf("%s/pt%d", alg, ptLen), func(t *testing.T) {
 				t.Parallel()
 				// Version 1, so that flipping its lowest bit gives version 0.
 				k := newKey(t, alg, idA, 1, 0x66)
 				b := sampleBinding()
 				bin := marshal(t, seal(t, k, pattern(ptLen), b))
-				for i := range len(bin) * 8 {
+				bits := flippedBits(t, alg, len(bin))
+				for _, i := range bits {
 					mut := bytes.Clone(bin)
 					mut[i/8] ^= 1 << (i % 8)
 					off := i / 8
@@ -327,6 +356,16 @@ func TestEveryBitFlip(t *testing.T) {
 						t.Fatalf("bit %d (byte %d): plaintext returned on failure", i, off)
 					}
 					switch {
+					case off == 1 && perr == nil && isAsymmetric(alg):
+						// The nonce-less ids: 5 (rsa-oaep-2048) and 4
+						// (aes-256-siv) differ in one bit, and so do
+						// ml-kem-768 (8), ml-kem-1024 (9) and
+						// x25519-ml-kem-768 (10). A sealed part long
+						// enough for the other algorithm parses; the
+						// ciphertext then names another key version.
+						if c.Algorithm == alg || !errors.Is(oerr, crypto.ErrWrongKey) {
+							t.Fatalf("bit %d (algorithm id): parsed as %s, open %v; want another algorithm and ErrWrongKey", i, c.Algorithm, oerr)
+						}
 					case off == 0, off == 1, off == 22: // format version, algorithm id, nonce length
 						if !errors.Is(perr, crypto.ErrMalformedCiphertext) {
 							t.Fatalf("bit %d (byte %d): parse err = %v, want ErrMalformedCiphertext", i, off, perr)
@@ -345,7 +384,7 @@ func TestEveryBitFlip(t *testing.T) {
 						if perr == nil && !errors.Is(oerr, crypto.ErrWrongKey) {
 							t.Fatalf("bit %d (key version byte %d): open err = %v, want ErrWrongKey", i, off, oerr)
 						}
-					default: // nonce, encrypted data, tag
+					default: // nonce, encrypted data, tag; RSA-OAEP block; encapsulated key, HPKE ciphertext
 						if perr != nil || !errors.Is(oerr, crypto.ErrDecrypt) {
 							t.Fatalf("bit %d (byte %d): parse %v, open %v; want ErrDecrypt", i, off, perr, oerr)
 						}
@@ -356,6 +395,25 @@ func TestEveryBitFlip(t *testing.T) {
 	}
 }
 
+// flippedBits lists the bits TestEveryBitFlip flips in an n-byte ciphertext
+// of alg: all of them for the AEADs. For the asymmetric algorithms: every bit
+// of the header, of the first and the last 16 bytes of the sealed part, and
+// every 61st bit in between (61 is odd, so every bit position within a byte
+// comes up).
+func flippedBits(tb testing.TB, alg crypto.Algorithm, n int) []int {
+	tb.Helper()
+	var bits []int
+	hdr := headerLenFor(tb, alg)
+	for i := range n * 8 {
+		off := i / 8
+		switch {
+		case !isAsymmetric(alg), off < hdr+16, off >= n-16, (i-(hdr+16)*8)%61 == 0:
+			bits = append(bits, i)
+		}
+	}
+	return bits
+}
+
 func TestNewVersionKeyRejects(t *testing.T) {
 	t.Parallel()
 	type rejectCase struct {
@@ -363,30 +421,51 @@ func TestNewVersionKeyRejects(t *testing.T) {
 		alg      crypto.Algorithm
 		version  uint32
 		material *secret.Bytes
-		wantSize int // if not 0, the error must state this key size
+		wantSize int    // if not 0, the error must state this key size
+		wantText string // if not "", the error must contain it
 	}
 	var cases []rejectCase
 	for _, in := range algorithmTable {
+		if in.purpose == crypto.PurposeAsymmetric {
+			// PKCS#8 for RSA (see asymmetric_test.go for keys of the wrong
+			// type or size), a fixed-size seed for the KEMs.
+			want := "PKCS#8"
+			if in.seedSize != 0 {
+				want = fmt.Sprintf("must be a %d-byte seed", in.seedSize)
+			}
+			cases = append(cases,
+				rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, keyMaterial(t, in.alg, 1), 0, ""},
+				rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, 0, want},
+				rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), 0, want},
+			)
+			for _, n := range []int{1, 16, 31, 32, 33, 48, 63, 64, 65, 128, 1184} {
+				if n == in.seedSize {
+					continue // every seed of the right size is a key
+				}
+				cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), 0, want})
+			}
+			continue
+		}
 		if in.purpose == crypto.PurposeSign {
 			// No fixed size: any byte string that is not a PKCS#8 key of
 			// the algorithm is refused (see also sign_test.go).
 			cases = append(cases,
-				rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, signMaterial(t, in.alg, 0), 0},
-				rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, 0},
-				rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), 0},
+				rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, signMaterial(t, in.alg, 0), 0, ""},
+				rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, 0, ""},
+				rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), 0, ""},
 			)
 			for _, n := range []int{1, 16, 31, 32, 33, 48, 64, 65, 66, 128} {
 				if n == mldsaSeedSize && isMLDSA(in.alg) {
 					continue // every 32-byte string is an ML-DSA seed
 				}
-				cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), 0})
+				cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), 0, ""})
 			}
 			continue
 		}
 		cases = append(cases,
-			rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, material(in.keySize, 1), 0},
-			rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, in.keySize},
-			rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), in.keySize},
+			rejectCase{fmt.Sprintf("%s/version-0", in.alg), in.alg, 0, material(in.keySize, 1), 0, ""},
+			rejectCase{fmt.Sprintf("%s/nil-material", in.alg), in.alg, 1, nil, in.keySize, ""},
+			rejectCase{fmt.Sprintf("%s/empty-material", in.alg), in.alg, 1, secret.New(nil), in.keySize, ""},
 		)
 		sizes := []int{1, in.keySize - 1, in.keySize + 1, 2 * in.keySize, 16, 24, 32, 48, 64, 65}
 		seen := map[int]bool{}
@@ -395,15 +474,17 @@ func TestNewVersionKeyRejects(t *testing.T) {
 				continue
 			}
 			seen[n] = true
-			cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), in.keySize})
+			cases = append(cases, rejectCase{fmt.Sprintf("%s/%d-bytes", in.alg, n), in.alg, 1, material(n, 1), in.keySize, ""})
 		}
 	}
 	for _, name := range []string{
 		"", "aes-128-gcm", "AES-256-GCM", "aes-256-gcm ", "xchacha20poly1305", "aes-256-siv-cmac",
 		"aes-128-siv", "aes-siv", "hmac-sha1", "hmac-sha224", "HMAC-SHA256", "hmac-sha256 ", "hmac-sha3-256",
 		"ecdsa-p224", "ECDSA-P256", "ecdsa-p256k1", "ed448", "Ed25519", "rsa-1024", "rsa-8192", "rsa", "sign",
+		"rsa-oaep", "rsa-oaep-1024", "RSA-OAEP-2048", "rsa-oaep-2048-sha1", "ml-kem", "ml-kem-512", "ML-KEM-768",
+		"mlkem768", "x25519", "x-wing", "x25519-ml-kem-1024", "asymmetric-encrypt",
 	} {
-		cases = append(cases, rejectCase{"unknown-algorithm-" + name, crypto.Algorithm(name), 1, material(32, 1), 0})
+		cases = append(cases, rejectCase{"unknown-algorithm-" + name, crypto.Algorithm(name), 1, material(64, 1), 0, ""})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -418,15 +499,15 @@ func TestNewVersionKeyRejects(t *testing.T) {
 			if tc.wantSize != 0 && !strings.Contains(err.Error(), fmt.Sprintf("must be %d bytes", tc.wantSize)) {
 				t.Fatalf("error %q does not state the key size %d", err, tc.wantSize)
 			}
+			if !strings.Contains(err.Error(), tc.wantText) {
+				t.Fatalf("error %q does not say %q", err, tc.wantText)
+			}
 		})
 	}
 	// Accepted boundaries.
 	for _, in := range algorithmTable {
 		for _, v := range []uint32{1, 2, 1 << 31, ^uint32(0)} {
-			m := material(in.keySize, 1)
-			if in.purpose == crypto.PurposeSign {
-				m = signMaterial(t, in.alg, 0)
-			}
+			m := keyMaterial(t, in.alg, 1)
 			if _, err := crypto.NewVersionKey(idA, v, in.alg, m); err != nil {
 				t.Errorf("NewVersionKey(%s, v%d): %v", in.alg, v, err)
 			}
@@ -461,16 +542,26 @@ func TestSizesMatchBehaviour(t *testing.T) {
 				}
 				return
 			}
-			var n int
-			if _, serr := fmt.Sscanf(err.Error(), string(in.alg)+" key material must be %d bytes", &n); serr != nil || n != in.keySize {
-				t.Fatalf("NewVersionKey error %q: key size %d (%v), want %d", err, n, serr, in.keySize)
+			if in.purpose == crypto.PurposeAsymmetric {
+				if in.seedSize != 0 {
+					if want := fmt.Sprintf("%s key material must be a %d-byte seed", in.alg, in.seedSize); err.Error() != want {
+						t.Fatalf("NewVersionKey error %q, want %q", err, want)
+					}
+				} else if strings.Contains(err.Error(), "must be") || !strings.Contains(err.Error(), "PKCS#8") {
+					t.Fatalf("NewVersionKey error %q: want a PKCS#8 error, no key size", err)
+				}
+			} else {
+				var n int
+				if _, serr := fmt.Sscanf(err.Error(), string(in.alg)+" key material must be %d bytes", &n); serr != nil || n != in.keySize {
+					t.Fatalf("NewVersionKey error %q: key size %d (%v), want %d", err, n, serr, in.keySize)
+				}
 			}
 			k := newKey(t, in.alg, idA, 1, 3)
 			switch in.purpose {
-			case crypto.PurposeEncrypt:
+			case crypto.PurposeEncrypt, crypto.PurposeAsymmetric:
 				c := seal(t, k, []byte("abc"), crypto.Binding{})
-				if len(c.Nonce) != in.nonceSize || len(c.Sealed) != 3+tagLen {
-					t.Fatalf("Seal: nonce %d bytes, sealed %d bytes; want %d, %d", len(c.Nonce), len(c.Sealed), in.nonceSize, 3+tagLen)
+				if want := sealedLenFor(t, in.alg, 3); len(c.Nonce) != in.nonceSize || len(c.Sealed) != want {
+					t.Fatalf("Seal: nonce %d bytes, sealed %d bytes; want %d, %d", len(c.Nonce), len(c.Sealed), in.nonceSize, want)
 				}
 				bin := marshal(t, c)
 				if bin[1] != in.id || int(bin[22]) != in.nonceSize {
@@ -478,7 +569,7 @@ func TestSizesMatchBehaviour(t *testing.T) {
 				}
 				// The parser states the nonce size it wants.
 				bad := append(bytes.Clone(bin[:22]), byte(in.nonceSize+1))
-				bad = append(bad, make([]byte, in.nonceSize+1+tagLen)...)
+				bad = append(bad, make([]byte, in.nonceSize+1+sealedLenFor(t, in.alg, 0))...)
 				_, err := crypto.ParseBinary(bad)
 				if want := fmt.Sprintf("want %d", in.nonceSize); err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("ParseBinary error %v does not say %q", err, want)
@@ -525,14 +616,8 @@ func TestNewVersionKeyDoesNotRetainMaterial(t *testing.T) {
 	for _, alg := range crypto.Algorithms() {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
-			size := info(t, alg).keySize
 			sign := alg.Purpose() == crypto.PurposeSign
-			mk := func() *secret.Bytes {
-				if sign {
-					return signMaterial(t, alg, 0)
-				}
-				return material(size, 0x77)
-			}
+			mk := func() *secret.Bytes { return keyMaterial(t, alg, 0x77) }
 			m := mk()
 			k, err := crypto.NewVersionKey(idA, 1, alg, m)
 			if err != nil {
@@ -570,6 +655,13 @@ func TestNewVersionKeyDoesNotRetainMaterial(t *testing.T) {
 				}
 				return
 			}
+			if isAsymmetric(alg) {
+				p1, err1 := k.Public()
+				p2, err2 := ref.Public()
+				if err1 != nil || err2 != nil || !bytes.Equal(p1.Raw, p2.Raw) || !bytes.Equal(p1.DER, p2.DER) {
+					t.Fatalf("public key after wipe differs from the intact key's (%v, %v)", err1, err2)
+				}
+			}
 			c := seal(t, k, []byte("after wipe"), sampleBinding())
 			if pt, err := ref.Open(c, sampleBinding()); err != nil || string(pt) != "after wipe" {
 				t.Fatalf("intact key opening the wiped key's ciphertext: %q, %v", pt, err)
@@ -583,10 +675,12 @@ func TestNewVersionKeyDoesNotRetainMaterial(t *testing.T) {
 }
 
 // TestSealUsesFreshNonces checks the randomised algorithms: no nonce and no
-// sealed output ever repeats, even for the same plaintext and binding.
+// sealed output ever repeats, even for the same plaintext and binding. The
+// asymmetric algorithms have no nonce: their randomness is in the OAEP seed
+// or the KEM encapsulation, so the sealed output, and for HPKE the
+// encapsulated key that starts it, must not repeat.
 func TestSealUsesFreshNonces(t *testing.T) {
 	t.Parallel()
-	const n = 2000
 	randomised := 0
 	for _, alg := range encryptAlgorithms() {
 		if alg.Deterministic() {
@@ -595,28 +689,39 @@ func TestSealUsesFreshNonces(t *testing.T) {
 		randomised++
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
+			n, encSize := 2000, info(t, alg).encSize
+			if isAsymmetric(alg) {
+				n = 200 // public-key operations
+			}
 			k := newKey(t, alg, idA, 1, 0x88)
 			for _, pt := range [][]byte{nil, []byte("same plaintext")} {
 				nonces := make(map[string]bool, n)
 				sealed := make(map[string]bool, n)
+				encs := make(map[string]bool, n)
 				for i := range n {
 					c := seal(t, k, pt, sampleBinding())
-					if len(c.Nonce) == 0 {
+					switch {
+					case isAsymmetric(alg) && len(c.Nonce) != 0:
+						t.Fatalf("asymmetric algorithm produced a %d-byte nonce", len(c.Nonce))
+					case !isAsymmetric(alg) && len(c.Nonce) == 0:
 						t.Fatal("randomised algorithm produced an empty nonce")
-					}
-					if nonces[string(c.Nonce)] {
+					case !isAsymmetric(alg) && nonces[string(c.Nonce)]:
 						t.Fatalf("nonce repeated after %d seals", i)
-					}
-					if sealed[string(c.Sealed)] {
+					case sealed[string(c.Sealed)]:
 						t.Fatalf("sealed output repeated after %d seals", i)
+					case encSize > 0 && encs[string(c.Sealed[:encSize])]:
+						t.Fatalf("encapsulated key repeated after %d seals", i)
 					}
 					nonces[string(c.Nonce)], sealed[string(c.Sealed)] = true, true
+					if encSize > 0 {
+						encs[string(c.Sealed[:encSize])] = true
+					}
 				}
 			}
 		})
 	}
-	if randomised != 3 {
-		t.Errorf("%d randomised encrypt algorithms, want 3", randomised)
+	if randomised != 9 {
+		t.Errorf("%d randomised encrypt algorithms, want 9 (3 symmetric, 6 asymmetric)", randomised)
 	}
 }
 
@@ -743,8 +848,11 @@ func TestVersionKeyConcurrentUse(t *testing.T) {
 			mac := alg.Purpose() == crypto.PurposeMAC
 			sign := alg.Purpose() == crypto.PurposeSign
 			rounds := 50
-			if sign {
-				rounds = 3 // RSA-4096 signing is slow under -race
+			switch {
+			case sign, info(t, alg).rsaBits != 0:
+				rounds = 3 // RSA-4096 signing and decryption are slow under -race
+			case isAsymmetric(alg):
+				rounds = 10
 			}
 			var wg sync.WaitGroup
 			errs := make(chan error, 16)
@@ -820,9 +928,19 @@ func TestOpenHandBuiltCiphertext(t *testing.T) {
 			{"empty-sealed", func(c *crypto.Ciphertext) { c.Sealed = []byte{} }, malformed},
 			{"sealed-shorter-than-tag", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:tagLen-1] }, malformed},
 			{"sealed-tag-only", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:tagLen] }, malformed},
+			{"sealed-one-byte-short", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:len(c.Sealed)-1] }, malformed},
+			{"sealed-one-byte-long", func(c *crypto.Ciphertext) { c.Sealed = append(c.Sealed, 0) }, malformed},
+			{"sealed-doubled", func(c *crypto.Ciphertext) { c.Sealed = append(c.Sealed, c.Sealed...) }, malformed},
 			{"algorithm-hmac-sha256", func(c *crypto.Ciphertext) { c.Algorithm = crypto.HMACSHA256 }, []error{crypto.ErrWrongKey}},
 			{"algorithm-unknown", func(c *crypto.Ciphertext) { c.Algorithm = "rot13" }, []error{crypto.ErrWrongKey}},
 			{"algorithm-empty", func(c *crypto.Ciphertext) { c.Algorithm = "" }, []error{crypto.ErrWrongKey}},
+		}
+		if e := info(t, alg).encSize; e > 0 {
+			cases = append(cases,
+				handCase{"encapsulated-key-only", func(c *crypto.Ciphertext) { c.Sealed = c.Sealed[:e] }, malformed},
+				handCase{"encapsulated-key-and-tag-only", func(c *crypto.Ciphertext) { c.Sealed = append(c.Sealed[:e], c.Sealed[len(c.Sealed)-tagLen:]...) }, malformed},
+				handCase{"encapsulated-key-one-byte-short", func(c *crypto.Ciphertext) { c.Sealed = append(c.Sealed[:e-1], c.Sealed[e:]...) }, malformed},
+			)
 		}
 		if n > 0 {
 			cases = append(cases,
@@ -882,8 +1000,14 @@ func TestAlgorithms(t *testing.T) {
 	if crypto.Algorithms()[0] != crypto.AES256GCM {
 		t.Fatal("Algorithms() returns a shared slice")
 	}
-	if e := encryptAlgorithms(); !slices.Equal(e, []crypto.Algorithm{crypto.AES256GCM, crypto.ChaCha20Poly1305, crypto.XChaCha20Poly1305, crypto.AES256SIV}) {
-		t.Errorf("encrypt algorithms %v", e)
+	if e := symmetricAlgorithms(); !slices.Equal(e, []crypto.Algorithm{crypto.AES256GCM, crypto.ChaCha20Poly1305, crypto.XChaCha20Poly1305, crypto.AES256SIV}) {
+		t.Errorf("symmetric encrypt algorithms %v", e)
+	}
+	if a := asymmetricAlgorithms(); !slices.Equal(a, []crypto.Algorithm{crypto.RSAOAEP2048, crypto.RSAOAEP3072, crypto.RSAOAEP4096, crypto.MLKEM768, crypto.MLKEM1024, crypto.X25519MLKEM768}) {
+		t.Errorf("asymmetric encrypt algorithms %v", a)
+	}
+	if e := encryptAlgorithms(); !slices.Equal(e, append(symmetricAlgorithms(), asymmetricAlgorithms()...)) {
+		t.Errorf("algorithms that encrypt %v", e)
 	}
 	if m := macAlgorithms(); !slices.Equal(m, []crypto.Algorithm{crypto.HMACSHA256, crypto.HMACSHA384, crypto.HMACSHA512}) {
 		t.Errorf("MAC algorithms %v", m)
@@ -891,10 +1015,11 @@ func TestAlgorithms(t *testing.T) {
 	if s := signAlgorithms(); !slices.Equal(s, []crypto.Algorithm{crypto.ECDSAP256, crypto.ECDSAP384, crypto.ECDSAP521, crypto.Ed25519, crypto.RSA2048, crypto.RSA3072, crypto.RSA4096, crypto.MLDSA44, crypto.MLDSA65, crypto.MLDSA87}) {
 		t.Errorf("sign algorithms %v", s)
 	}
-	if len(got) != 17 {
-		t.Errorf("%d algorithms, want 17", len(got))
+	if len(got) != 23 {
+		t.Errorf("%d algorithms, want 23", len(got))
 	}
-	if crypto.PurposeEncrypt != "encrypt" || crypto.PurposeMAC != "mac" || crypto.PurposeSign != "sign" {
+	if crypto.PurposeEncrypt != "encrypt" || crypto.PurposeMAC != "mac" || crypto.PurposeSign != "sign" ||
+		crypto.PurposeAsymmetric != "asymmetric-encrypt" {
 		t.Error("purpose names changed: they are stored with key material")
 	}
 	for _, in := range algorithmTable {
@@ -911,6 +1036,40 @@ func TestAlgorithms(t *testing.T) {
 		}
 		if alg.Deterministic() != in.deterministic {
 			t.Errorf("%s.Deterministic() = %v, want %v", alg, alg.Deterministic(), in.deterministic)
+		}
+		if want := in.purpose == crypto.PurposeEncrypt || in.purpose == crypto.PurposeAsymmetric; alg.Encrypts() != want {
+			t.Errorf("%s.Encrypts() = %v, want %v", alg, alg.Encrypts(), want)
+		}
+		if in.rsaBits != 0 {
+			// Generated once per test binary, like the signing keys.
+			m1, m2 := cachedMaterial(t, alg, 0), cachedMaterial(t, alg, 1)
+			for _, m := range []*secret.Bytes{m1, m2} {
+				k, err := x509.ParsePKCS8PrivateKey(m.Reveal())
+				if rk, ok := k.(*rsa.PrivateKey); err != nil || !ok || rk.N.BitLen() != in.rsaBits || rk.E != 65537 {
+					t.Errorf("GenerateMaterial(%s) is not a PKCS#8 RSA-%d key with e = 65537: %T, %v", alg, in.rsaBits, k, err)
+				}
+			}
+			if bytes.Equal(m1.Reveal(), m2.Reveal()) {
+				t.Errorf("GenerateMaterial(%s) repeated", alg)
+			}
+			if _, err := crypto.NewVersionKey(idA, 1, alg, m1); err != nil {
+				t.Errorf("NewVersionKey with generated material: %v", err)
+			}
+			continue
+		}
+		if in.seedSize != 0 {
+			m1, err1 := crypto.GenerateMaterial(alg)
+			m2, err2 := crypto.GenerateMaterial(alg)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("GenerateMaterial(%s): %v, %v", alg, err1, err2)
+			}
+			if m1.Len() != in.seedSize || bytes.Equal(m1.Reveal(), m2.Reveal()) {
+				t.Errorf("GenerateMaterial(%s): length %d (want a %d-byte seed), repeated: %v", alg, m1.Len(), in.seedSize, bytes.Equal(m1.Reveal(), m2.Reveal()))
+			}
+			if _, err := crypto.NewVersionKey(idA, 1, alg, m1); err != nil {
+				t.Errorf("NewVersionKey with generated material: %v", err)
+			}
+			continue
 		}
 		if in.purpose == crypto.PurposeSign {
 			// Generated once per test binary: RSA generation is slow.
@@ -950,6 +1109,8 @@ func TestAlgorithms(t *testing.T) {
 		"XChaCha20-Poly1305", "aes-256-siv-cmac", "aes-128-siv", "aes-siv", "hmac-sha1", "hmac-sha224",
 		"HMAC-SHA256", "hmac-sha256 ", "hmac-sha3-256", "hmac", "encrypt", "mac",
 		"sign", "ecdsa", "ecdsa-p224", "ecdsa-p256 ", "ECDSA-P384", "ed448", "eddsa", "rsa", "rsa-1024", "rsa-2047", "RSA-2048",
+		"asymmetric-encrypt", "rsa-oaep", "rsa-oaep-1024", "rsa-oaep-8192", "RSA-OAEP-2048", "rsa-oaep-256", "ml-kem",
+		"ml-kem-512", "ML-KEM-768", "mlkem768", "ml-kem-768 ", "x25519", "x-wing", "xwing", "x25519-ml-kem-1024", "mlkem768x25519",
 	} {
 		if a, err := crypto.ParseAlgorithm(name); err == nil {
 			t.Errorf("ParseAlgorithm(%q) = %q, want an error", name, a)
@@ -958,8 +1119,8 @@ func TestAlgorithms(t *testing.T) {
 			t.Errorf("GenerateMaterial(%q) succeeded", name)
 		}
 		a := crypto.Algorithm(name)
-		if a.KeySize() != 0 || a.Purpose() != "" || a.Deterministic() {
-			t.Errorf("%q: KeySize %d, Purpose %q, Deterministic %v; want 0, \"\", false", name, a.KeySize(), a.Purpose(), a.Deterministic())
+		if a.KeySize() != 0 || a.Purpose() != "" || a.Deterministic() || a.Encrypts() {
+			t.Errorf("%q: KeySize %d, Purpose %q, Deterministic %v, Encrypts %v; want 0, \"\", false, false", name, a.KeySize(), a.Purpose(), a.Deterministic(), a.Encrypts())
 		}
 	}
 }

@@ -51,6 +51,9 @@ type algorithmSpec struct {
 	nonceSize int
 	newAEAD   func(key []byte) (cipher.AEAD, error)
 	hash      func() hash.Hash
+	// sealedMin and sealedMax bound the length of a ciphertext's sealed
+	// part beyond the tag-only minimum (0: no bound).
+	sealedMin, sealedMax int
 }
 
 var algorithms = map[Algorithm]algorithmSpec{
@@ -74,11 +77,19 @@ func Algorithms() []Algorithm {
 	return []Algorithm{
 		AES256GCM, ChaCha20Poly1305, XChaCha20Poly1305, AES256SIV, HMACSHA256, HMACSHA384, HMACSHA512,
 		ECDSAP256, ECDSAP384, ECDSAP521, Ed25519, RSA2048, RSA3072, RSA4096, MLDSA44, MLDSA65, MLDSA87,
+		RSAOAEP2048, RSAOAEP3072, RSAOAEP4096, MLKEM768, MLKEM1024, X25519MLKEM768,
 	}
 }
 
 // Purpose returns what the algorithm is for ("" for an unknown one).
 func (a Algorithm) Purpose() Purpose { return algorithms[a].purpose }
+
+// Encrypts reports whether keys of the algorithm encrypt and decrypt:
+// symmetric encryption and asymmetric encryption keys.
+func (a Algorithm) Encrypts() bool {
+	p := algorithms[a].purpose
+	return p == PurposeEncrypt || p == PurposeAsymmetric
+}
 
 // Deterministic reports whether encryption under a is deterministic.
 func (a Algorithm) Deterministic() bool {
@@ -100,7 +111,7 @@ func (a Algorithm) KeySize() int { return algorithms[a].keySize }
 
 func algorithmByID(id byte) (Algorithm, algorithmSpec, bool) {
 	for a, s := range algorithms {
-		if s.purpose == PurposeEncrypt && s.id == id {
+		if a.Encrypts() && s.id == id {
 			return a, s, true
 		}
 	}

@@ -9,7 +9,7 @@ import (
 const benchSize = 1 << 10
 
 func BenchmarkSeal(b *testing.B) {
-	for _, alg := range encryptAlgorithms() {
+	for _, alg := range symmetricAlgorithms() {
 		b.Run(string(alg)+"/1KiB", func(b *testing.B) {
 			k := newKey(b, alg, idA, 1, 1)
 			pt := pattern(benchSize)
@@ -26,12 +26,58 @@ func BenchmarkSeal(b *testing.B) {
 }
 
 func BenchmarkOpen(b *testing.B) {
-	for _, alg := range encryptAlgorithms() {
+	for _, alg := range symmetricAlgorithms() {
 		b.Run(string(alg)+"/1KiB", func(b *testing.B) {
 			k := newKey(b, alg, idA, 1, 1)
 			bd := sampleBinding()
 			c := seal(b, k, pattern(benchSize), bd)
 			b.SetBytes(benchSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := k.Open(c, bd); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// dataKeySize is the plaintext of the asymmetric benchmarks: asymmetric keys
+// carry data keys.
+const dataKeySize = 32
+
+// BenchmarkSealAsymmetric encrypts a data key to an asymmetric key version,
+// as a client does offline with the public key alone.
+func BenchmarkSealAsymmetric(b *testing.B) {
+	for _, alg := range asymmetricAlgorithms() {
+		b.Run(string(alg)+"/32B", func(b *testing.B) {
+			pub, err := newKey(b, alg, idA, 1, 1).Public()
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := crypto.NewEncrypter(idA, 1, alg, pub.Raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pt := pattern(dataKeySize)
+			bd := sampleBinding()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Seal(pt, bd); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOpenAsymmetric decrypts a data key with the private key.
+func BenchmarkOpenAsymmetric(b *testing.B) {
+	for _, alg := range asymmetricAlgorithms() {
+		b.Run(string(alg)+"/32B", func(b *testing.B) {
+			k := newKey(b, alg, idA, 1, 1)
+			bd := sampleBinding()
+			c := seal(b, k, pattern(dataKeySize), bd)
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := k.Open(c, bd); err != nil {

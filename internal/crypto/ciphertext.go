@@ -55,7 +55,7 @@ func (c *Ciphertext) header() []byte {
 // that Parse would reject (unknown algorithm, wrong nonce length).
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	spec, ok := algorithms[c.Algorithm]
-	if !ok || spec.purpose != PurposeEncrypt || len(c.Nonce) != spec.nonceSize || c.KeyVersion == 0 {
+	if !ok || !c.Algorithm.Encrypts() || len(c.Nonce) != spec.nonceSize || c.KeyVersion == 0 {
 		return nil, fmt.Errorf("%w: invalid header fields", ErrMalformedCiphertext)
 	}
 	return append(c.header(), c.Sealed...), nil
@@ -102,6 +102,9 @@ func ParseBinary(b []byte) (*Ciphertext, error) {
 	rest := b[headerFixedLen:]
 	if len(rest) < nonceLen+tagSize {
 		return nil, fmt.Errorf("%w: truncated", ErrMalformedCiphertext)
+	}
+	if n := len(rest) - nonceLen; n < spec.sealedMin || (spec.sealedMax > 0 && n > spec.sealedMax) {
+		return nil, fmt.Errorf("%w: wrong length for %s", ErrMalformedCiphertext, alg)
 	}
 	c.Nonce = append([]byte(nil), rest[:nonceLen]...)
 	c.Sealed = append([]byte(nil), rest[nonceLen:]...)

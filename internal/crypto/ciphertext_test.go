@@ -36,22 +36,31 @@ func handBuilt(sealedLen int) *crypto.Ciphertext {
 func TestHeaderLayout(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		alg      crypto.Algorithm
-		id       byte
-		version  uint32
-		nonceLen int
+		alg       crypto.Algorithm
+		id        byte
+		version   uint32
+		nonceLen  int
+		sealedLen int
 	}{
-		{crypto.AES256GCM, 1, 1, 12},
-		{crypto.ChaCha20Poly1305, 2, 0x01020304, 12},
-		{crypto.XChaCha20Poly1305, 3, 0xfffffffe, 24},
-		{crypto.AES256SIV, 4, 7, 0},
+		{crypto.AES256GCM, 1, 1, 12, 20},
+		{crypto.ChaCha20Poly1305, 2, 0x01020304, 12, 20},
+		{crypto.XChaCha20Poly1305, 3, 0xfffffffe, 24, 20},
+		{crypto.AES256SIV, 4, 7, 0, 20},
+		// RSA-OAEP: one block of the modulus size. HPKE: the encapsulated
+		// key, then at least a tag.
+		{crypto.RSAOAEP2048, 5, 2, 0, 256},
+		{crypto.RSAOAEP3072, 6, 3, 0, 384},
+		{crypto.RSAOAEP4096, 7, 4, 0, 512},
+		{crypto.MLKEM768, 8, 5, 0, 1088 + 16 + 4},
+		{crypto.MLKEM1024, 9, 6, 0, 1568 + 16 + 4},
+		{crypto.X25519MLKEM768, 10, 0xffffffff, 0, 1120 + 16 + 4},
 	}
 	if len(cases) != len(encryptAlgorithms()) {
 		t.Fatalf("%d cases for %d encrypt algorithms", len(cases), len(encryptAlgorithms()))
 	}
 	for _, tc := range cases {
 		nonce := pattern(tc.nonceLen)
-		sealed := pattern(20)
+		sealed := pattern(tc.sealedLen)
 		c := &crypto.Ciphertext{KeyID: idB, KeyVersion: tc.version, Algorithm: tc.alg, Nonce: nonce, Sealed: sealed}
 		var want []byte
 		want = append(want, 0x01, tc.id)
@@ -66,6 +75,9 @@ func TestHeaderLayout(t *testing.T) {
 		}
 		if s, want := c.String(), "arca:v1:"+base64.RawURLEncoding.EncodeToString(want); s != want {
 			t.Errorf("%s: text form\n got %s\nwant %s", tc.alg, s, want)
+		}
+		if p, err := crypto.ParseBinary(want); err != nil || p.Algorithm != tc.alg || !bytes.Equal(p.Sealed, sealed) {
+			t.Errorf("%s: ParseBinary of the layout: %v", tc.alg, err)
 		}
 	}
 	if crypto.FormatVersion != 1 || crypto.TextPrefix != "arca:v1:" {
@@ -249,8 +261,8 @@ func TestParseTruncated(t *testing.T) {
 						t.Fatalf("Open(first %d of %d chars) = %v; want ErrDecrypt", n, len(s), err)
 					}
 				}
-				for n := range headerLenFor(t, alg) + tagLen {
-					bin := marshal(t, seal(t, k, nil, crypto.Binding{}))
+				bin := marshal(t, seal(t, k, nil, crypto.Binding{}))
+				for n := range headerLenFor(t, alg) + minSealedLenFor(t, alg) {
 					if _, err := crypto.ParseBinary(bin[:n]); !errors.Is(err, crypto.ErrMalformedCiphertext) {
 						t.Fatalf("ParseBinary(first %d bytes) = %v; want ErrMalformedCiphertext", n, err)
 					}
@@ -299,8 +311,11 @@ func TestParseBinaryRejects(t *testing.T) {
 		{"algorithm-0", with(1, 0)},
 		{"algorithm-3-xchacha-with-12-byte-nonce", with(1, 3)},
 		{"algorithm-4-siv-with-12-byte-nonce", with(1, 4)},
-		{"algorithm-5", with(1, 5)},
-		{"algorithm-6", with(1, 6)},
+		{"algorithm-5-rsa-oaep-2048-with-12-byte-nonce", with(1, 5)},
+		{"algorithm-8-ml-kem-768-with-12-byte-nonce", with(1, 8)},
+		{"algorithm-10-x25519-ml-kem-768-with-12-byte-nonce", with(1, 10)},
+		{"algorithm-11", with(1, 11)},
+		{"algorithm-12", with(1, 12)},
 		{"algorithm-0x81", with(1, 0x81)},
 		{"algorithm-0xff", with(1, 0xff)},
 		{"key-version-0", withVersion(0)},
@@ -361,6 +376,14 @@ func TestParseBinaryAccepts(t *testing.T) {
 		{"siv-max-version", 4, crypto.AES256SIV, ^uint32(0), 0, tagLen + 1},
 		{"chacha-long", 2, crypto.ChaCha20Poly1305, 77, 12, tagLen + 4096},
 		{"siv-long", 4, crypto.AES256SIV, 77, 0, tagLen + 4096},
+		{"rsa-oaep-2048", 5, crypto.RSAOAEP2048, 1, 0, 256},
+		{"rsa-oaep-3072", 6, crypto.RSAOAEP3072, 1, 0, 384},
+		{"rsa-oaep-4096-max-version", 7, crypto.RSAOAEP4096, ^uint32(0), 0, 512},
+		{"ml-kem-768-minimal", 8, crypto.MLKEM768, 1, 0, 1088 + tagLen},
+		{"ml-kem-1024-minimal", 9, crypto.MLKEM1024, 1, 0, 1568 + tagLen},
+		{"x25519-ml-kem-768-minimal", 10, crypto.X25519MLKEM768, 1, 0, 1120 + tagLen},
+		{"ml-kem-768-long", 8, crypto.MLKEM768, 77, 0, 1088 + tagLen + 4096},
+		{"x25519-ml-kem-768-max-version", 10, crypto.X25519MLKEM768, ^uint32(0), 0, 1120 + tagLen + 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,13 +34,18 @@ func DeriveVersionKey(keyID [16]byte, version uint32, alg Algorithm, material *s
 		return nil, fmt.Errorf("derived keys must have an encryption algorithm, not %q", alg)
 	}
 	info := append([]byte(derivedInfo), canonicalContext(context)...)
-	sub, err := hkdf.Key(sha256.New, material.Reveal(), nil, string(info), spec.keySize)
+	sub, err := hkdfSHA256(material.Reveal(), nil, string(info), spec.keySize)
 	if err != nil {
 		return nil, fmt.Errorf("derive subkey: %w", err)
 	}
 	m := secret.New(sub)
 	defer m.Wipe()
 	return NewVersionKey(keyID, version, alg, m)
+}
+
+// hkdfSHA256 is HKDF (RFC 5869) with SHA-256, the KDF of derived keys.
+func hkdfSHA256(secret, salt []byte, info string, n int) ([]byte, error) {
+	return hkdf.Key(sha256.New, secret, salt, info, n)
 }
 
 // canonicalContext encodes a context: the entry count, then each entry

@@ -10,8 +10,9 @@ import (
 )
 
 // fuzzKeys returns one key per algorithm, all with the same identity, and
-// valid ciphertexts the encrypt keys made (all four encrypt algorithms), for
-// seeding. The MAC keys are there to check that they refuse every ciphertext.
+// valid ciphertexts the encrypt keys made (all ten encrypt algorithms,
+// symmetric and asymmetric), for seeding. The MAC keys are there to check
+// that they refuse every ciphertext.
 func fuzzKeys(f *testing.F) ([]*crypto.VersionKey, []*crypto.Ciphertext) {
 	f.Helper()
 	var keys []*crypto.VersionKey
@@ -20,8 +21,8 @@ func fuzzKeys(f *testing.F) ([]*crypto.VersionKey, []*crypto.Ciphertext) {
 		keys = append(keys, newKey(f, alg, idA, 1, 0xf0))
 	}
 	encrypt := encryptAlgorithms()
-	if len(encrypt) != 4 {
-		f.Fatalf("encrypt algorithms %v, want 4", encrypt)
+	if len(encrypt) != 10 {
+		f.Fatalf("encrypt algorithms %v, want 10", encrypt)
 	}
 	for _, alg := range encrypt {
 		k := newKey(f, alg, idA, 1, 0xf0)
@@ -120,7 +121,8 @@ func FuzzParseBinary(f *testing.F) {
 	}
 	for _, b := range [][]byte{
 		nil, {}, {1}, {1, 1}, {1, 2}, valid[:22], valid[:23],
-		with(0, 0), with(0, 2), with(1, 0), with(1, 3), with(1, 4), with(1, 5), with(22, 0), with(22, 24), with(22, 0xff),
+		with(0, 0), with(0, 2), with(1, 0), with(1, 3), with(1, 4), with(1, 5), with(1, 8), with(1, 10), with(1, 11),
+		with(22, 0), with(22, 24), with(22, 0xff),
 		make([]byte, headerLen+tagLen),
 		append(bytes.Clone(valid), 0),
 	} {

@@ -26,23 +26,36 @@ func material(n int, seed byte) *secret.Bytes {
 	return secret.New(b)
 }
 
-// newKey builds a version key with deterministic material derived from seed.
-// Signing keys cannot be derived from a seed: they use signMaterial(alg, 0),
-// the same key for every seed.
+// newKey builds a version key with deterministic material derived from seed
+// (see keyMaterial).
 func newKey(tb testing.TB, alg crypto.Algorithm, id [16]byte, version uint32, seed byte) *crypto.VersionKey {
 	tb.Helper()
-	var m *secret.Bytes
-	if alg.Purpose() == crypto.PurposeSign {
-		m = signMaterial(tb, alg, 0)
-	} else {
-		m = material(alg.KeySize(), seed)
-	}
+	m := keyMaterial(tb, alg, seed)
 	defer m.Wipe()
 	k, err := crypto.NewVersionKey(id, version, alg, m)
 	if err != nil {
 		tb.Fatalf("NewVersionKey(%s, v%d): %v", alg, version, err)
 	}
 	return k
+}
+
+// keyMaterial returns material for alg made from seed: the key size (or, for
+// ML-KEM and X25519+ML-KEM, the seed size) of bytes derived from it. RSA and
+// signing keys cannot be derived from a seed: signing keys use the cached
+// signMaterial(alg, 0) for every seed, RSA-OAEP keys the cached
+// cachedMaterial(alg, seed%2), so that two seeds of different parity give
+// different keys.
+func keyMaterial(tb testing.TB, alg crypto.Algorithm, seed byte) *secret.Bytes {
+	tb.Helper()
+	switch in := info(tb, alg); {
+	case in.purpose == crypto.PurposeSign:
+		return signMaterial(tb, alg, 0)
+	case in.rsaBits != 0:
+		return cachedMaterial(tb, alg, int(seed%2))
+	case in.seedSize != 0:
+		return material(in.seedSize, seed)
+	}
+	return material(alg.KeySize(), seed)
 }
 
 // seal is Seal that fails the test on error.
@@ -91,7 +104,8 @@ const fixedHeaderLen = 1 + 1 + 16 + 4 + 1
 const headerLen = fixedHeaderLen + 12
 
 // tagLen is the AEAD tag length of every encrypt algorithm (for aes-256-siv
-// it is the synthetic IV, which comes first).
+// it is the synthetic IV, which comes first), and of the AES-256-GCM that
+// seals the HPKE part of the ML-KEM and X25519+ML-KEM algorithms.
 const tagLen = 16
 
 // algorithmInfo is what docs/ciphertext.md and the API promise about one
@@ -102,10 +116,14 @@ type algorithmInfo struct {
 	name          string
 	purpose       crypto.Purpose
 	id            byte // wire id in ciphertext headers; 0 for MAC and sign algorithms
-	keySize       int  // 0 for sign algorithms: PKCS#8 DER, or a 32-byte seed for ML-DSA
+	keySize       int  // 0 for sign and asymmetric algorithms (PKCS#8 DER or a seed)
 	nonceSize     int  // encrypt algorithms only
 	macSize       int  // MAC algorithms only
 	deterministic bool
+	// Asymmetric encryption: the RSA modulus size (material is PKCS#8), or
+	// the KEM seed size (the material) and the size of the encapsulated key
+	// that starts the sealed part.
+	rsaBits, seedSize, encSize int
 }
 
 // algorithmTable lists every algorithm in the order Algorithms() returns them.
@@ -127,27 +145,33 @@ var algorithmTable = []algorithmInfo{
 	{alg: crypto.MLDSA44, name: "ml-dsa-44", purpose: crypto.PurposeSign},
 	{alg: crypto.MLDSA65, name: "ml-dsa-65", purpose: crypto.PurposeSign},
 	{alg: crypto.MLDSA87, name: "ml-dsa-87", purpose: crypto.PurposeSign},
+	{alg: crypto.RSAOAEP2048, name: "rsa-oaep-2048", purpose: crypto.PurposeAsymmetric, id: 5, rsaBits: 2048},
+	{alg: crypto.RSAOAEP3072, name: "rsa-oaep-3072", purpose: crypto.PurposeAsymmetric, id: 6, rsaBits: 3072},
+	{alg: crypto.RSAOAEP4096, name: "rsa-oaep-4096", purpose: crypto.PurposeAsymmetric, id: 7, rsaBits: 4096},
+	{alg: crypto.MLKEM768, name: "ml-kem-768", purpose: crypto.PurposeAsymmetric, id: 8, seedSize: 64, encSize: 1088},
+	{alg: crypto.MLKEM1024, name: "ml-kem-1024", purpose: crypto.PurposeAsymmetric, id: 9, seedSize: 64, encSize: 1568},
+	{alg: crypto.X25519MLKEM768, name: "x25519-ml-kem-768", purpose: crypto.PurposeAsymmetric, id: 10, seedSize: 32, encSize: 1120},
 }
 
-// signKeySlot names one cached signing key: n is 0 or 1, two independent
-// keys per algorithm.
-type signKeySlot struct {
+// keySlot names one cached generated key: n is 0 or 1, two independent keys
+// per algorithm.
+type keySlot struct {
 	alg crypto.Algorithm
 	n   int
 }
 
-// signMaterials generates each signing key once per test binary (RSA key
-// generation is slow, more so under -race), lazily, on first use. ML-DSA
-// material is a 32-byte seed, cheap to make, cached all the same.
-var signMaterials = func() map[signKeySlot]func() ([]byte, error) {
-	m := map[signKeySlot]func() ([]byte, error){}
+// generatedMaterials generates each signing and RSA-OAEP key once per test
+// binary (RSA key generation is slow, more so under -race), lazily, on first
+// use. ML-DSA material is a 32-byte seed, cheap to make, cached all the same.
+var generatedMaterials = func() map[keySlot]func() ([]byte, error) {
+	m := map[keySlot]func() ([]byte, error){}
 	for _, in := range algorithmTable {
-		if in.purpose != crypto.PurposeSign {
+		if in.purpose != crypto.PurposeSign && in.rsaBits == 0 {
 			continue
 		}
 		for n := range 2 {
 			alg := in.alg
-			m[signKeySlot{alg, n}] = sync.OnceValues(func() ([]byte, error) {
+			m[keySlot{alg, n}] = sync.OnceValues(func() ([]byte, error) {
 				g, err := crypto.GenerateMaterial(alg)
 				if err != nil {
 					return nil, err
@@ -160,20 +184,26 @@ var signMaterials = func() map[signKeySlot]func() ([]byte, error) {
 	return m
 }()
 
-// signMaterial returns a copy (the caller may wipe it) of the n-th (0 or 1)
-// cached material of the signing algorithm alg (PKCS#8, or the 32-byte
-// seed for ML-DSA), made by GenerateMaterial.
-func signMaterial(tb testing.TB, alg crypto.Algorithm, n int) *secret.Bytes {
+// cachedMaterial returns a copy (the caller may wipe it) of the n-th (0 or
+// 1) cached material of a signing or RSA-OAEP algorithm (PKCS#8, or the
+// 32-byte seed for ML-DSA), made by GenerateMaterial.
+func cachedMaterial(tb testing.TB, alg crypto.Algorithm, n int) *secret.Bytes {
 	tb.Helper()
-	gen, ok := signMaterials[signKeySlot{alg, n}]
+	gen, ok := generatedMaterials[keySlot{alg, n}]
 	if !ok {
-		tb.Fatalf("no cached signing material %d for %q", n, alg)
+		tb.Fatalf("no cached material %d for %q", n, alg)
 	}
 	der, err := gen()
 	if err != nil {
 		tb.Fatalf("GenerateMaterial(%s): %v", alg, err)
 	}
 	return secret.New(bytes.Clone(der))
+}
+
+// signMaterial is cachedMaterial for a signing algorithm.
+func signMaterial(tb testing.TB, alg crypto.Algorithm, n int) *secret.Bytes {
+	tb.Helper()
+	return cachedMaterial(tb, alg, n)
 }
 
 // signKey builds a version key from signMaterial(alg, n).
@@ -200,9 +230,26 @@ func info(tb testing.TB, alg crypto.Algorithm) algorithmInfo {
 	return algorithmInfo{}
 }
 
-// encryptAlgorithms returns the encrypt-purpose algorithms of Algorithms(),
-// in order: the ones that Seal and Open, and appear in ciphertexts.
-func encryptAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeEncrypt) }
+// encryptAlgorithms returns the algorithms of Algorithms() whose keys Seal
+// and Open and appear in ciphertexts, in order: symmetric (purpose encrypt)
+// then asymmetric (purpose asymmetric-encrypt).
+func encryptAlgorithms() []crypto.Algorithm {
+	var out []crypto.Algorithm
+	for _, a := range crypto.Algorithms() {
+		if a.Encrypts() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// symmetricAlgorithms returns the encrypt-purpose algorithms of
+// Algorithms(), in order: the AEADs.
+func symmetricAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeEncrypt) }
+
+// asymmetricAlgorithms returns the asymmetric-encrypt algorithms of
+// Algorithms(), in order.
+func asymmetricAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeAsymmetric) }
 
 // macAlgorithms returns the MAC-purpose algorithms of Algorithms(), in order.
 func macAlgorithms() []crypto.Algorithm { return algorithmsFor(crypto.PurposeMAC) }
@@ -232,3 +279,35 @@ func headerLenFor(tb testing.TB, alg crypto.Algorithm) int {
 	tb.Helper()
 	return fixedHeaderLen + info(tb, alg).nonceSize
 }
+
+// sealedLenFor is the length of the sealed part of a ciphertext of alg for
+// a ptLen-byte plaintext: the plaintext and the tag for the AEADs; the
+// modulus size for RSA-OAEP; the encapsulated key, the plaintext and the
+// AES-256-GCM tag for HPKE.
+func sealedLenFor(tb testing.TB, alg crypto.Algorithm, ptLen int) int {
+	tb.Helper()
+	in := info(tb, alg)
+	if in.rsaBits != 0 {
+		return in.rsaBits / 8
+	}
+	return in.encSize + ptLen + tagLen
+}
+
+// minSealedLenFor is the shortest sealed part the parser accepts for alg.
+func minSealedLenFor(tb testing.TB, alg crypto.Algorithm) int {
+	tb.Helper()
+	return sealedLenFor(tb, alg, 0)
+}
+
+// maxPlaintextFor is the longest plaintext alg encrypts, -1 if unbounded:
+// k − 2·32 − 2 bytes for RSA-OAEP with SHA-256 and a k-byte modulus.
+func maxPlaintextFor(tb testing.TB, alg crypto.Algorithm) int {
+	tb.Helper()
+	if in := info(tb, alg); in.rsaBits != 0 {
+		return in.rsaBits/8 - 66
+	}
+	return -1
+}
+
+// isAsymmetric reports whether alg is an asymmetric encryption algorithm.
+func isAsymmetric(alg crypto.Algorithm) bool { return alg.Purpose() == crypto.PurposeAsymmetric }

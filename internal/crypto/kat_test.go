@@ -3,6 +3,7 @@ package crypto
 import (
 	"bytes"
 	gocrypto "crypto"
+	"crypto/hpke"
 	"encoding/hex"
 	"testing"
 )
@@ -185,7 +186,8 @@ func TestAEADKnownAnswers(t *testing.T) {
 
 // TestAlgorithmTable pins the wire ids and sizes that docs/ciphertext.md
 // specifies; changing any of them breaks every stored ciphertext. MAC
-// algorithms have no wire id and no AEAD.
+// algorithms have no wire id and no AEAD; asymmetric encryption algorithms
+// have a wire id, no nonce and no AEAD of their own.
 func TestAlgorithmTable(t *testing.T) {
 	t.Parallel()
 	want := map[Algorithm]struct {
@@ -211,6 +213,73 @@ func TestAlgorithmTable(t *testing.T) {
 		MLDSA44:           {PurposeSign, 0, 0, 0, 0},
 		MLDSA65:           {PurposeSign, 0, 0, 0, 0},
 		MLDSA87:           {PurposeSign, 0, 0, 0, 0},
+		RSAOAEP2048:       {PurposeAsymmetric, 5, 0, 0, 0},
+		RSAOAEP3072:       {PurposeAsymmetric, 6, 0, 0, 0},
+		RSAOAEP4096:       {PurposeAsymmetric, 7, 0, 0, 0},
+		MLKEM768:          {PurposeAsymmetric, 8, 0, 0, 0},
+		MLKEM1024:         {PurposeAsymmetric, 9, 0, 0, 0},
+		X25519MLKEM768:    {PurposeAsymmetric, 10, 0, 0, 0},
+	}
+	// Asymmetric algorithms: RSA modulus size, or the HPKE KEM (its RFC 9180
+	// / draft-ietf-hpke-pq id), its seed and encapsulated key sizes and the
+	// SubjectPublicKeyInfo OID of FIPS 203 keys; and the sealed-part length
+	// bounds the parser applies (max 0: none).
+	wantAsym := map[Algorithm]struct {
+		rsaBits              int
+		kemID                uint16
+		seed, enc            int
+		oid                  string
+		sealedMin, sealedMax int
+	}{
+		RSAOAEP2048:    {2048, 0, 0, 0, "", 256, 256},
+		RSAOAEP3072:    {3072, 0, 0, 0, "", 384, 384},
+		RSAOAEP4096:    {4096, 0, 0, 0, "", 512, 512},
+		MLKEM768:       {0, 0x0041, 64, 1088, "2.16.840.1.101.3.4.4.2", 1088 + 16, 0},
+		MLKEM1024:      {0, 0x0042, 64, 1568, "2.16.840.1.101.3.4.4.3", 1568 + 16, 0},
+		X25519MLKEM768: {0, 0x647a, 32, 1120, "", 1120 + 16, 0},
+	}
+	if len(asymSpecs) != len(wantAsym) {
+		t.Errorf("%d asymmetric specs, want %d", len(asymSpecs), len(wantAsym))
+	}
+	for alg, w := range wantAsym {
+		a, ok := asymSpecs[alg]
+		if !ok {
+			t.Errorf("%s: no asymmetric spec", alg)
+			continue
+		}
+		kemID, oid := uint16(0), ""
+		if a.kem != nil {
+			kemID = a.kem().ID()
+		}
+		if a.oid != nil {
+			oid = a.oid.String()
+		}
+		if a.rsaBits != w.rsaBits || kemID != w.kemID || a.seed != w.seed || a.encSize != w.enc || oid != w.oid {
+			t.Errorf("%s: rsa %d KEM %#04x seed %d enc %d OID %q; want %d %#04x %d %d %q", alg, a.rsaBits, kemID, a.seed, a.encSize, oid, w.rsaBits, w.kemID, w.seed, w.enc, w.oid)
+		}
+		if s := algorithms[alg]; s.sealedMin != w.sealedMin || s.sealedMax != w.sealedMax {
+			t.Errorf("%s: sealed length bounds [%d, %d], want [%d, %d]", alg, s.sealedMin, s.sealedMax, w.sealedMin, w.sealedMax)
+		}
+		if a.kem == nil {
+			continue
+		}
+		// The encapsulated key has the size the parser relies on.
+		sk, err := a.kem().NewPrivateKey(make([]byte, w.seed))
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		enc, _, err := hpke.NewSender(sk.PublicKey(), hpke.HKDFSHA256(), hpke.AES256GCM(), []byte(hpkeInfo))
+		if err != nil || len(enc) != w.enc {
+			t.Errorf("%s: encapsulated key of %d bytes (%v), want %d", alg, len(enc), err, w.enc)
+		}
+	}
+	for alg, s := range algorithms {
+		if _, ok := wantAsym[alg]; !ok && (s.sealedMin != 0 || s.sealedMax != 0) {
+			t.Errorf("%s: sealed length bounds on a non-asymmetric algorithm", alg)
+		}
+	}
+	if hpkeInfo != "arca/v1/asymmetric-encrypt" {
+		t.Errorf("HPKE info %q changed: it is bound into every asymmetric ciphertext", hpkeInfo)
 	}
 	// Sign algorithms: hash (0 for ed25519 and ML-DSA, which sign
 	// messages), key type; for ML-DSA the circl scheme name, the FIPS 204
@@ -280,6 +349,16 @@ func TestAlgorithmTable(t *testing.T) {
 		if s.purpose != w.purpose || s.id != w.id || s.keySize != w.keySize || s.nonceSize != w.nonceSz {
 			t.Errorf("%s: purpose %s id %d key %d nonce %d; want %s %d %d %d", alg, s.purpose, s.id, s.keySize, s.nonceSize, w.purpose, w.id, w.keySize, w.nonceSz)
 		}
+		if w.purpose == PurposeAsymmetric {
+			if s.newAEAD != nil || s.hash != nil {
+				t.Errorf("%s: asymmetric algorithm with an AEAD constructor or an HMAC hash", alg)
+			}
+			a, spec, ok := algorithmByID(w.id)
+			if !ok || a != alg || spec.id != w.id {
+				t.Errorf("algorithmByID(%d) = %s, %v", w.id, a, ok)
+			}
+			continue
+		}
 		if w.purpose == PurposeSign {
 			if s.newAEAD != nil || s.hash != nil {
 				t.Errorf("%s: sign algorithm with an AEAD constructor or an HMAC hash", alg)
@@ -325,11 +404,15 @@ func TestAlgorithmTable(t *testing.T) {
 	}
 	for id := range 256 {
 		a, spec, ok := algorithmByID(byte(id))
-		if (id >= 1 && id <= 4) != ok {
+		if (id >= 1 && id <= 10) != ok {
 			t.Errorf("algorithmByID(%d) = %s, %v", id, a, ok)
 		}
-		if ok && spec.purpose != PurposeEncrypt {
-			t.Errorf("algorithmByID(%d) = non-encrypt algorithm %s", id, a)
+		want := PurposeEncrypt
+		if id > 4 {
+			want = PurposeAsymmetric
+		}
+		if ok && spec.purpose != want {
+			t.Errorf("algorithmByID(%d) = %s, of purpose %s; want %s", id, a, spec.purpose, want)
 		}
 	}
 }

@@ -12,14 +12,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	circlsign "github.com/cloudflare/circl/sign"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa44"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa87"
-	"math/big"
 
 	"github.com/arcakms/arca/internal/secret"
 )
@@ -288,15 +286,24 @@ func verifySignature(pub crypto.PublicKey, alg Algorithm, d, sig []byte, p Paddi
 	return false
 }
 
-// PublicKey is a signing key version's public key in the forms clients use.
+// PublicKey is a key version's public key in the forms clients use. A
+// form without a standard encoding for the algorithm is left empty.
 type PublicKey struct {
 	DER []byte         // SubjectPublicKeyInfo
 	PEM string         // "PUBLIC KEY" PEM of DER
 	JWK map[string]any // RFC 7517 JSON Web Key
+	// Raw is the algorithm's own encoding, for asymmetric encryption keys:
+	// PKCS#1 for RSA, the KEM public key for ML-KEM and X25519+ML-KEM. It
+	// is what NewEncrypter takes.
+	Raw []byte
 }
 
-// Public returns the public key of a signing key version.
+// Public returns the public key of a signing or asymmetric encryption key
+// version.
 func (k *VersionKey) Public() (*PublicKey, error) {
+	if k.asym != nil {
+		return k.asym.public(k.algorithm)
+	}
 	if k.signer == nil {
 		return nil, ErrWrongPurpose
 	}
@@ -308,6 +315,13 @@ func (k *VersionKey) Public() (*PublicKey, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	if key, ok := pub.(*rsa.PublicKey); ok {
+		p, err := rsaPublic(key, "")
+		if p != nil {
+			p.Raw = nil
+		}
+		return p, err
 	}
 	jwk := map[string]any{}
 	switch key := pub.(type) {
@@ -321,10 +335,8 @@ func (k *VersionKey) Public() (*PublicKey, error) {
 		}
 		jwk["kty"], jwk["crv"] = "EC", key.Curve.Params().Name
 		jwk["x"], jwk["y"] = b64(raw[1:1+n]), b64(raw[1+n:])
-	case *rsa.PublicKey:
-		jwk["kty"], jwk["n"], jwk["e"] = "RSA", b64(key.N.Bytes()), b64(big.NewInt(int64(key.E)).Bytes())
 	}
-	return &PublicKey{DER: der, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), JWK: jwk}, nil
+	return &PublicKey{DER: der, PEM: pemPublicKey(der), JWK: jwk}, nil
 }
 
 // pqPublic encodes an ML-DSA public key: SubjectPublicKeyInfo with the
@@ -347,16 +359,17 @@ func pqPublic(spec signSpec, pub crypto.PublicKey) (*PublicKey, error) {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}
 	jwk := map[string]any{"kty": "AKP", "alg": spec.pqJWK, "pub": base64.RawURLEncoding.EncodeToString(raw)}
-	return &PublicKey{DER: der, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), JWK: jwk}, nil
+	return &PublicKey{DER: der, PEM: pemPublicKey(der), JWK: jwk}, nil
 }
 
-// GenerateKeyPair returns a fresh signing key pair of a signing algorithm:
-// the private key as the material Arca stores for such keys (PKCS#8 DER, or
-// the 32-byte seed for ML-DSA) and the public key. It backs data key pairs,
-// whose private key is handed to the caller wrapped under a KEK.
+// GenerateKeyPair returns a fresh key pair of a signing or asymmetric
+// encryption algorithm: the private key as the material Arca stores for such
+// keys (PKCS#8 DER, or the seed for ML-DSA and ML-KEM) and the public key. It
+// backs data key pairs, whose private key is handed to the caller wrapped
+// under a KEK.
 func GenerateKeyPair(alg Algorithm) (*secret.Bytes, *PublicKey, error) {
-	if alg.Purpose() != PurposeSign {
-		return nil, nil, fmt.Errorf("key pairs are generated for signing algorithms, not %q", alg)
+	if p := alg.Purpose(); p != PurposeSign && p != PurposeAsymmetric {
+		return nil, nil, fmt.Errorf("key pairs are generated for signing and asymmetric encryption algorithms, not %q", alg)
 	}
 	priv, err := GenerateMaterial(alg)
 	if err != nil {

@@ -443,6 +443,9 @@ func TestSignPublic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if pk.Raw != nil {
+				t.Fatalf("Raw %x: the raw form is for asymmetric encryption keys (NewEncrypter)", pk.Raw)
+			}
 			var parsed gocrypto.PublicKey
 			var spkiKey []byte // ML-DSA: the raw public key in the SPKI
 			if si.pq != nil {
@@ -601,12 +604,30 @@ func TestSignPublic(t *testing.T) {
 }
 
 // TestSignWrongPurpose checks that signing operations refuse encrypt and MAC
-// keys, and that encrypt and MAC operations refuse signing keys.
+// keys, and that encrypt and MAC operations refuse signing keys. Asymmetric
+// encryption keys have a public key, but do not sign.
 func TestSignWrongPurpose(t *testing.T) {
 	t.Parallel()
 	enc := newKey(t, crypto.AES256GCM, idA, 1, 0x13)
 	c := seal(t, enc, []byte("pt"), crypto.Binding{})
-	for _, alg := range append(encryptAlgorithms(), macAlgorithms()...) {
+	for _, alg := range encryptAlgorithms() {
+		if !isAsymmetric(alg) {
+			continue
+		}
+		k := newKey(t, alg, idA, 1, 0x13)
+		for _, mt := range []crypto.MessageType{crypto.MessageRaw, crypto.MessageDigest} {
+			if sig, err := k.Sign(make([]byte, 32), mt, ""); !errors.Is(err, crypto.ErrWrongPurpose) || sig != nil {
+				t.Errorf("%s: Sign(%s) = %x, %v; want ErrWrongPurpose", alg, mt, sig, err)
+			}
+			if ok, err := k.Verify(make([]byte, 32), make([]byte, 64), mt, ""); !errors.Is(err, crypto.ErrWrongPurpose) || ok {
+				t.Errorf("%s: Verify(%s) = %v, %v; want ErrWrongPurpose", alg, mt, ok, err)
+			}
+		}
+		if pk, err := k.Public(); err != nil || len(pk.Raw) == 0 {
+			t.Errorf("%s: Public = %v, %v; want the public key", alg, pk, err)
+		}
+	}
+	for _, alg := range append(symmetricAlgorithms(), macAlgorithms()...) {
 		k := newKey(t, alg, idA, 1, 0x13)
 		for _, mt := range []crypto.MessageType{crypto.MessageRaw, crypto.MessageDigest} {
 			if sig, err := k.Sign(make([]byte, 32), mt, ""); !errors.Is(err, crypto.ErrWrongPurpose) || sig != nil {
@@ -723,8 +744,19 @@ func TestSignRejectsForeignMaterial(t *testing.T) {
 					check(name, der)
 				}
 			}
-			for _, other := range append(encryptAlgorithms(), macAlgorithms()...) {
+			for _, other := range append(symmetricAlgorithms(), macAlgorithms()...) {
 				check(string(other)+"-material", material(other.KeySize(), 9).Reveal())
+			}
+			for _, other := range asymmetricAlgorithms() {
+				if isRSA(alg) && info(t, other).rsaBits == signSpec(t, alg).rsaBits {
+					// The same format, PKCS#8 RSA: what keeps signing and
+					// decryption keys apart is the purpose stored with the
+					// material, not the material.
+					continue
+				}
+				m := keyMaterial(t, other, 9)
+				check(string(other)+"-material", m.Reveal())
+				m.Wipe()
 			}
 			if isMLDSA(alg) {
 				for _, n := range []int{0, 1, 16, 31, 33, 48, 64} {
@@ -746,8 +778,9 @@ func TestSignRejectsForeignMaterial(t *testing.T) {
 		})
 	}
 	// And the other way round: encrypt and MAC keys refuse PKCS#8 material
-	// (all have fixed sizes, which no PKCS#8 key here has).
-	for _, alg := range append(encryptAlgorithms(), macAlgorithms()...) {
+	// (all have fixed sizes, which no PKCS#8 key here has). For asymmetric
+	// encryption keys see TestAsymmetricMaterialValidation.
+	for _, alg := range append(symmetricAlgorithms(), macAlgorithms()...) {
 		for _, salg := range signAlgorithms() {
 			m := signMaterial(t, salg, 0)
 			if m.Len() == alg.KeySize() {

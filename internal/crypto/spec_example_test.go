@@ -160,3 +160,64 @@ func TestSpecExample(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecAlgorithmTable checks that the algorithm tables of
+// docs/ciphertext.md §3 state the ids, names and sizes the package uses:
+// one row per encrypt algorithm in the overview, and for the asymmetric
+// algorithms a row of §3.2 with the sealed-part size, the HPKE KEM id and
+// the encapsulated key size, plus the HPKE info string and the ML-KEM OIDs.
+func TestSpecAlgorithmTable(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../docs/ciphertext.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	rows := func(prefix string) []string {
+		var out []string
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, prefix) {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	last := byte(0)
+	for _, alg := range Algorithms() {
+		spec := algorithms[alg]
+		if !alg.Encrypts() {
+			continue
+		}
+		last = max(last, spec.id)
+		prefix := fmt.Sprintf("| `0x%02x` | `%s` ", spec.id, alg)
+		found := rows(prefix)
+		if len(found) != 2 {
+			t.Errorf("%s: %d rows starting %q, want 2 (overview and §3.1 or §3.2)", alg, len(found), prefix)
+			continue
+		}
+		a, ok := asymSpecs[alg]
+		if !ok {
+			continue
+		}
+		var want []string
+		if a.kem == nil {
+			want = []string{fmt.Sprintf("exactly %d bytes", a.rsaBits/8), fmt.Sprintf("%d-bit modulus", a.rsaBits)}
+		} else {
+			want = []string{fmt.Sprintf("`enc` (%d bytes)", a.encSize), fmt.Sprintf("KEM `0x%04x`", a.kem().ID()), fmt.Sprintf("%d-byte seed", a.seed)}
+		}
+		for _, w := range want {
+			if !strings.Contains(found[1], w) {
+				t.Errorf("%s: §3.2 row %q does not say %q", alg, found[1], w)
+			}
+		}
+		if a.oid != nil && !strings.Contains(doc, "`"+a.oid.String()+"`") {
+			t.Errorf("%s: the spec does not give the OID %s", alg, a.oid)
+		}
+	}
+	if unassigned := fmt.Sprintf("| `0x%02x`–`0xff` | unassigned", last+1); !strings.Contains(doc, unassigned) {
+		t.Errorf("the spec does not say %q", unassigned)
+	}
+	if !strings.Contains(doc, "`"+hpkeInfo+"`") {
+		t.Errorf("the spec does not give the HPKE info %q", hpkeInfo)
+	}
+}

@@ -40,6 +40,8 @@ type target struct {
 	keyID      string
 	keyVersion uint32
 	batchSize  int
+	// resource names a non-key object acted on (an import token id).
+	resource string
 	// compromisedUse marks a decrypt that used a compromised key or
 	// version under allow_compromised.
 	compromisedUse bool
@@ -72,7 +74,7 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 	}
 	if t != nil {
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
-		rec.CompromisedUse = t.compromisedUse
+		rec.CompromisedUse, rec.Resource = t.compromisedUse, t.resource
 	}
 	if err != nil {
 		code := CodeOf(err)

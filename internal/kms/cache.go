@@ -126,38 +126,12 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if e, ok := ck.versions.Load(v); ok {
 		return e.(*versionEntry), nil
 	}
-	if v == 0 || v > ck.rec.PrimaryVersion {
-		// A version above the cached primary may come from a newer
-		// rotation; reload the key before deciding.
-		if fresh, err := s.reload(ctx, kr, ck.rec.ID); err == nil && v >= 1 && v <= fresh.rec.PrimaryVersion {
-			ck = fresh
-		} else {
-			return nil, Errorf(CodeKeyVersionNotFound, "key %q has no version %d", ck.rec.Name, v)
-		}
-	}
-	k := versionKey(ck.rec.ID, v)
-	var vr versionRecord
-	err := s.store.View(ctx, func(tx storage.Tx) error {
-		_, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
-		return err
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, Errorf(CodeKeyVersionNotFound, "key %q has no version %d", ck.rec.Name, v)
-	}
+	vr, material, err := s.versionMaterial(ctx, kr, ck, v)
 	if err != nil {
-		return nil, storageError("load key version", err)
-	}
-	if vr.KeyID != ck.rec.ID || vr.Version != v || vr.Algorithm != ck.rec.Algorithm {
-		return nil, errTampered(nsKeyVersions, k)
-	}
-	if vr.State == lifecycle.Destroyed || len(vr.Material) == 0 {
-		return nil, Errorf(CodeKeyDestroyed, "version %d of key %q was destroyed", v, ck.rec.Name)
-	}
-	material, err := kr.Open(vr.Material, materialAAD(vr.KeyID, vr.Version, vr.Purpose))
-	if err != nil {
-		return nil, errTampered(nsKeyVersions, k)
+		return nil, err
 	}
 	defer material.Wipe()
+	k := versionKey(vr.KeyID, v)
 	id, err := parseKeyID(vr.KeyID)
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
@@ -186,4 +160,41 @@ func (s *Service) reload(ctx context.Context, kr *seal.Keyring, id string) (*cac
 		return nil, err
 	}
 	return s.keys.add(rec), nil
+}
+
+// versionMaterial reads version v of ck from storage, checks it belongs to
+// the key, and unseals its material, which the caller wipes.
+func (s *Service) versionMaterial(ctx context.Context, kr *seal.Keyring, ck *cachedKey, v uint32) (*versionRecord, *secret.Bytes, error) {
+	if v == 0 || v > ck.rec.PrimaryVersion {
+		// A version above the cached primary may come from a newer
+		// rotation; reload the key before deciding.
+		if fresh, err := s.reload(ctx, kr, ck.rec.ID); err == nil && v >= 1 && v <= fresh.rec.PrimaryVersion {
+			ck = fresh
+		} else {
+			return nil, nil, Errorf(CodeKeyVersionNotFound, "key %q has no version %d", ck.rec.Name, v)
+		}
+	}
+	k := versionKey(ck.rec.ID, v)
+	var vr versionRecord
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		_, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, Errorf(CodeKeyVersionNotFound, "key %q has no version %d", ck.rec.Name, v)
+	}
+	if err != nil {
+		return nil, nil, storageError("load key version", err)
+	}
+	if vr.KeyID != ck.rec.ID || vr.Version != v || vr.Algorithm != ck.rec.Algorithm {
+		return nil, nil, errTampered(nsKeyVersions, k)
+	}
+	if vr.State == lifecycle.Destroyed || len(vr.Material) == 0 {
+		return nil, nil, Errorf(CodeKeyDestroyed, "version %d of key %q was destroyed", v, ck.rec.Name)
+	}
+	material, err := kr.Open(vr.Material, materialAAD(vr.KeyID, vr.Version, vr.Purpose))
+	if err != nil {
+		return nil, nil, errTampered(nsKeyVersions, k)
+	}
+	return &vr, material, nil
 }

@@ -10,8 +10,8 @@ import (
 // OpDataKeyPair names generate-data-key-pair in audit records.
 const OpDataKeyPair = "key.generate_data_key_pair"
 
-// DataKeyPairRequest asks for a fresh key pair of KeySpec (a signing
-// algorithm) whose private key is returned encrypted under Key.
+// DataKeyPairRequest asks for a fresh key pair of KeySpec (a signing or
+// asymmetric encryption algorithm) whose private key is returned encrypted under Key.
 type DataKeyPairRequest struct {
 	Key              string
 	KeySpec          string
@@ -47,8 +47,8 @@ func (s *Service) GenerateDataKeyPair(ctx context.Context, req DataKeyPairReques
 	}
 	defer kr.Release()
 	spec, err := crypto.ParseAlgorithm(req.KeySpec)
-	if err != nil || spec.Purpose() != crypto.PurposeSign {
-		return nil, Errorf(CodeInvalidArgument, "key_spec must be a signing algorithm (ecdsa-p256|p384|p521, ed25519, rsa-2048|3072|4096, ml-dsa-44|65|87)")
+	if err != nil || !serves(spec, purposePublicKey) {
+		return nil, Errorf(CodeInvalidArgument, "key_spec must be a signing algorithm (ecdsa-p256|p384|p521, ed25519, rsa-2048|3072|4096, ml-dsa-44|65|87) or an asymmetric encryption one (rsa-oaep-2048|3072|4096, ml-kem-768|1024, x25519-ml-kem-768)")
 	}
 	priv, pub, err := crypto.GenerateKeyPair(spec)
 	if err != nil {

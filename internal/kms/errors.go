@@ -56,6 +56,17 @@ const (
 	// CodeVersionBelowMinimum refuses a ciphertext of a version older than
 	// the key's min_decryption_version.
 	CodeVersionBelowMinimum Code = "version_below_minimum"
+	// CodeKeyNotExportable refuses to export a key not created exportable.
+	CodeKeyNotExportable Code = "key_not_exportable"
+	// CodeImportTokenNotFound: the import token is unknown, used or expired.
+	CodeImportTokenNotFound Code = "import_token_not_found"
+	// CodeUsageBoundReached: the primary version of a key with imported
+	// material has done all the encryptions its usage bound allows; the
+	// server cannot rotate such a key, new material must be imported.
+	CodeUsageBoundReached Code = "usage_bound_reached"
+	// CodeInvalidImport: imported material did not unwrap, or is not a
+	// valid key of the key's algorithm.
+	CodeInvalidImport Code = "invalid_import"
 )
 
 // Error is a failure with a stable code and a message that is safe to show to

@@ -269,7 +269,7 @@ func cacheSize(s *Service) (byID, names int) {
 func encryptAlgorithms() []crypto.Algorithm {
 	var out []crypto.Algorithm
 	for _, a := range crypto.Algorithms() {
-		if a.Purpose() == crypto.PurposeEncrypt {
+		if a.Encrypts() {
 			out = append(out, a)
 		}
 	}

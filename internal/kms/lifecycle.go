@@ -285,11 +285,7 @@ func (s *Service) usableVersion(ctx context.Context, kr *seal.Keyring, ck *cache
 		return nil, err
 	}
 	if u.op == lifecycle.Decrypt && v < ck.rec.MinDecryptionVersion {
-		what := "verifies"
-		if u.purpose == crypto.PurposeEncrypt {
-			what = "decrypts"
-		}
-		return nil, Errorf(CodeVersionBelowMinimum, "key %q no longer %s version %d (min_decryption_version is %d)", ck.rec.Name, what, v, ck.rec.MinDecryptionVersion)
+		return nil, Errorf(CodeVersionBelowMinimum, "key %q cannot %s with version %d: its min_decryption_version is %d", ck.rec.Name, u.verb, v, ck.rec.MinDecryptionVersion)
 	}
 	return ve, nil
 }

@@ -121,7 +121,14 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 		if err != nil {
 			return nil, err
 		}
-		err = s.countEncryption(ctx, kr, ck, ve)
+		if ck.rec.Algorithm.Purpose() == crypto.PurposeEncrypt {
+			// Nonce-based AEADs have a usage bound; public-key
+			// encryption does not wear a key out.
+			err = s.countEncryption(ctx, kr, ck, ve)
+		}
+		if errors.Is(err, errVersionExhausted) && ck.rec.Origin == OriginExternal {
+			return nil, Errorf(CodeUsageBoundReached, "version %d of key %q has done the %d encryptions its usage bound allows; the key holds imported material, so import new material (arca key import) to continue", ve.vk.Version(), ck.rec.Name, ck.rec.usageBound())
+		}
 		if errors.Is(err, errVersionExhausted) && attempt < 5 {
 			// The primary version has done all the encryptions its bound
 			// allows: rotate (once, whoever gets there first) and retry.
@@ -138,6 +145,9 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 			return nil, derivedError(err)
 		}
 		c, err := vk.Seal(plaintext, b)
+		if errors.Is(err, crypto.ErrPlaintextTooLong) {
+			return nil, Errorf(CodeInvalidArgument, "key %q: %s", ck.rec.Name, err.Error())
+		}
 		if err != nil {
 			return nil, internal("encrypt", err)
 		}
@@ -318,9 +328,25 @@ func (s *Service) Random(ctx context.Context, n int) (b []byte, err error) {
 	return b, nil
 }
 
+// purposePublicKey is the purpose asked of keys whose public key is read:
+// signing and asymmetric encryption keys serve it.
+const purposePublicKey crypto.Purpose = "public-key"
+
+// serves reports whether keys of algorithm a serve purpose p. Symmetric and
+// asymmetric encryption keys both encrypt and decrypt.
+func serves(a crypto.Algorithm, p crypto.Purpose) bool {
+	switch p {
+	case crypto.PurposeEncrypt:
+		return a.Encrypts()
+	case purposePublicKey:
+		return a.Purpose() == crypto.PurposeSign || a.Purpose() == crypto.PurposeAsymmetric
+	}
+	return a.Purpose() == p
+}
+
 // requirePurpose refuses an operation the key's algorithm does not do.
 func requirePurpose(ck *cachedKey, p crypto.Purpose, op string) error {
-	if ck.rec.Algorithm.Purpose() != p {
+	if !serves(ck.rec.Algorithm, p) {
 		return Errorf(CodeUnsupportedOperation, "key %q is an %s key: it cannot %s", ck.rec.Name, ck.rec.Algorithm, op)
 	}
 	return nil

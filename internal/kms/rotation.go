@@ -14,6 +14,7 @@ import (
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/policy"
 	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/secret"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -101,6 +102,11 @@ type rotateOptions struct {
 	// dueAt rotates only if the primary became primary at or before it.
 	dueAt      time.Time
 	compromise []uint32
+	// imported is the material of the new version when it was imported
+	// (the caller wipes it); nil generates fresh material. consume runs in
+	// the rotation's transaction (it spends the import token).
+	imported *secret.Bytes
+	consume  func(storage.Tx) error
 }
 
 var errRotationNotNeeded = errors.New("rotation no longer needed")
@@ -114,11 +120,17 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 	if err != nil {
 		return nil, err
 	}
-	material, err := crypto.GenerateMaterial(ck.rec.Algorithm)
-	if err != nil {
-		return nil, internal("rotate key", err)
+	material, prov := o.imported, s.imported()
+	if material == nil {
+		if ck.rec.Origin == OriginExternal {
+			return nil, Errorf(CodeUnsupportedOperation, "key %q holds imported material: rotate it by importing new material", ck.rec.Name)
+		}
+		if material, err = crypto.GenerateMaterial(ck.rec.Algorithm); err != nil {
+			return nil, internal("rotate key", err)
+		}
+		defer material.Wipe()
+		prov = s.generated()
 	}
-	defer material.Wipe()
 	for attempt := 0; ; attempt++ {
 		var rec *keyRecord
 		var compromised []uint32
@@ -141,10 +153,15 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 			next := *cur
 			next.PrimaryVersion = cur.PrimaryVersion + 1
 			next.UpdatedAt, next.PrimarySince = now, now
-			if cur.Algorithm != ck.rec.Algorithm {
+			if cur.Algorithm != ck.rec.Algorithm || cur.Origin != ck.rec.Origin {
 				return errTampered(nsKeys, cur.ID)
 			}
-			vr, err := s.sealVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, material, o.by, now)
+			if o.consume != nil {
+				if err := o.consume(tx); err != nil {
+					return err
+				}
+			}
+			vr, err := s.sealVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, material, prov, o.by, now)
 			if err != nil {
 				return err
 			}
@@ -184,6 +201,17 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 	}
 }
 
+// compromiseList validates the versions an emergency rotation compromises
+// and returns them sorted, without duplicates.
+func compromiseList(vs []uint32) ([]uint32, error) {
+	if len(vs) > 1000 {
+		return nil, Errorf(CodeInvalidArgument, "at most 1000 compromise_versions")
+	}
+	out := slices.Clone(vs)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // RotateKey adds a new version and makes it primary. Old versions keep
 // decrypting. Concurrent rotations each add exactly one version. With
 // CompromiseVersions it is an emergency rotation: those versions are marked
@@ -200,12 +228,10 @@ func (s *Service) RotateKey(ctx context.Context, req RotateRequest) (key *Key, e
 		return nil, err
 	}
 	defer kr.Release()
-	if len(req.CompromiseVersions) > 1000 {
-		return nil, Errorf(CodeInvalidArgument, "at most 1000 compromise_versions")
+	versions, err := compromiseList(req.CompromiseVersions)
+	if err != nil {
+		return nil, err
 	}
-	versions := slices.Clone(req.CompromiseVersions)
-	slices.Sort(versions)
-	versions = slices.Compact(versions)
 	rec, err := s.rotate(ctx, kr, req.Key, OpKeyRotate, t, rotateOptions{by: id.ID, compromise: versions})
 	if err != nil {
 		return nil, err
@@ -255,6 +281,9 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 		}
 		next := *cur
 		u.applyTo(&next.keyPolicy)
+		if next.Origin == OriginExternal && next.RotationPeriod != 0 {
+			return Errorf(CodeInvalidArgument, "keys with imported material cannot rotate on a schedule: rotate them by importing new material")
+		}
 		if next.MinDecryptionVersion > next.PrimaryVersion {
 			return Errorf(CodeInvalidArgument, "min_decryption_version %d is above the primary version %d", next.MinDecryptionVersion, next.PrimaryVersion)
 		}

@@ -40,6 +40,8 @@ type DueReport struct {
 	Rotated int
 	// Activated and Deactivated count state changes made on time.
 	Activated, Deactivated int
+	// ExpiredImportTokens counts unused import tokens deleted at expiry.
+	ExpiredImportTokens int
 }
 
 // dueKind is the kind of work a dueItem needs.
@@ -112,7 +114,12 @@ func (s *Service) RunDue(ctx context.Context) (DueReport, error) {
 			errs = append(errs, err)
 		}
 	}
-	if rep.DestroyedKeys+rep.DestroyedVersions > 0 {
+	n, err := s.expireImportTokens(ctx, kr, s.now())
+	rep.ExpiredImportTokens = n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if rep.DestroyedKeys+rep.DestroyedVersions+n > 0 {
 		if c, ok := s.store.(storage.Compactor); ok {
 			if err := c.Compact(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("kms: compact storage after destruction: %w", err))

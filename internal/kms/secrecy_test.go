@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/arcakms/arca/internal/crypto"
@@ -138,10 +139,14 @@ func TestKeyMaterialNeverTouchesDiskInPlaintext(t *testing.T) {
 				t.Fatalf("RotateKey(%s): %v", k.Name, err)
 			}
 		}
+		long := 4096
+		if strings.HasPrefix(string(alg), "rsa-oaep-") {
+			long = 190 // RSA-OAEP-2048's limit: such keys carry data keys
+		}
 		plaintexts := [][]byte{
 			randomBytes(t, 48),
 			[]byte("the launch code is " + hex.EncodeToString(randomBytes(t, 16))),
-			randomBytes(t, 4096),
+			randomBytes(t, long),
 		}
 		for i, pt := range plaintexts {
 			keep(fmt.Sprintf("%s plaintext %d", alg, i), pt)
@@ -206,7 +211,7 @@ func TestKeyMaterialNeverTouchesDiskInPlaintext(t *testing.T) {
 			if err != nil {
 				return fmt.Errorf("open material of %s: %w", it.Key, err)
 			}
-			if m.Len() != vr.Algorithm.KeySize() {
+			if ks := vr.Algorithm.KeySize(); m.Len() == 0 || (ks != 0 && m.Len() != ks) {
 				return fmt.Errorf("material of %s is %d bytes, want %d", it.Key, m.Len(), vr.Algorithm.KeySize())
 			}
 			keep(fmt.Sprintf("material of %s (%s)", it.Key, vr.Algorithm), m.Reveal())

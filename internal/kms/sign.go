@@ -96,7 +96,7 @@ func (s *Service) Sign(ctx context.Context, req SignRequest) (res *SignResult, e
 
 // signingVersion resolves a signing key's version for verification or
 // public-key export, applying the decrypt-class lifecycle rules.
-func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, t *target) (*versionEntry, error) {
+func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, p crypto.Purpose, t *target) (*versionEntry, error) {
 	kr, _, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,11 @@ func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, t *t
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	return s.usableVersion(ctx, kr, ck, v, use{op: lifecycle.Decrypt, purpose: crypto.PurposeSign, verb: "verify signatures"}, t)
+	verb := "verify signatures"
+	if p == purposePublicKey {
+		verb = "give a public key"
+	}
+	return s.usableVersion(ctx, kr, ck, v, use{op: lifecycle.Decrypt, purpose: p, verb: verb}, t)
 }
 
 // Verify checks a signature. An invalid signature is a result, not an error.
@@ -121,7 +125,7 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (res *VerifyRes
 	if len(req.Message) > MaxSignMessageSize || len(req.Signature) > 8192 {
 		return nil, Errorf(CodeInvalidArgument, "message must be at most %d bytes and signature at most 8192", MaxSignMessageSize)
 	}
-	ve, err := s.signingVersion(ctx, req.Key, req.KeyVersion, t)
+	ve, err := s.signingVersion(ctx, req.Key, req.KeyVersion, crypto.PurposeSign, t)
 	if err != nil {
 		return nil, err
 	}
@@ -132,14 +136,17 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (res *VerifyRes
 	return &VerifyResult{KeyID: t.keyID, KeyVersion: t.keyVersion, Valid: ok}, nil
 }
 
-// PublicKeyResult is a signing key version's public key.
+// PublicKeyResult is a signing or asymmetric encryption key version's
+// public key.
 type PublicKeyResult struct {
 	KeyID      string
 	KeyVersion uint32
+	Algorithm  crypto.Algorithm
 	*crypto.PublicKey
 }
 
-// GetPublicKey returns the public key of a signing key version (the primary
+// GetPublicKey returns the public key of a signing or asymmetric encryption
+// key version (the primary
 // when version is 0). Public keys are not secret, but their export is
 // audited like every request.
 func (s *Service) GetPublicKey(ctx context.Context, ref string, version uint32) (res *PublicKeyResult, err error) {
@@ -149,7 +156,7 @@ func (s *Service) GetPublicKey(ctx context.Context, ref string, version uint32) 
 			res = nil
 		}
 	}()
-	ve, err := s.signingVersion(ctx, ref, version, t)
+	ve, err := s.signingVersion(ctx, ref, version, purposePublicKey, t)
 	if err != nil {
 		return nil, err
 	}
@@ -157,5 +164,5 @@ func (s *Service) GetPublicKey(ctx context.Context, ref string, version uint32) 
 	if err != nil {
 		return nil, internal("public key", err)
 	}
-	return &PublicKeyResult{KeyID: t.keyID, KeyVersion: t.keyVersion, PublicKey: pub}, nil
+	return &PublicKeyResult{KeyID: t.keyID, KeyVersion: t.keyVersion, Algorithm: ve.vk.Algorithm(), PublicKey: pub}, nil
 }

@@ -16,6 +16,9 @@ var algorithmStrengths = [...]struct {
 	{"rsa-2048", 112},
 	{"rsa-3072", 128},
 	{"rsa-4096", 152},
+	{"rsa-oaep-2048", 112},
+	{"rsa-oaep-3072", 128},
+	{"rsa-oaep-4096", 152},
 	{"ecdsa-p256", 128},
 	{"ecdsa-p384", 192},
 	{"ecdsa-p521", 256},
@@ -25,6 +28,7 @@ var algorithmStrengths = [...]struct {
 	{"ml-dsa-87", 256},
 	{"ml-kem-768", 192},
 	{"ml-kem-1024", 256},
+	{"x25519-ml-kem-768", 192},
 }
 
 // maxStrength is the highest strength any algorithm has, and so the highest useful min_strength_bits.
@@ -51,6 +55,9 @@ const maxStrength = 256
 //	rsa-4096             152  not in Table 2 (between k = 3072 → 128 and k = 7680 → 192); 152 is the
 //	                          commonly cited estimate (e.g. the general number field sieve cost formula
 //	                          of NIST SP 800-56B Rev. 2, Appendix D), not a NIST table value
+//	rsa-oaep-2048        112  as rsa-2048 (the same modulus, used for RSA-OAEP encryption)
+//	rsa-oaep-3072        128  as rsa-3072
+//	rsa-oaep-4096        152  as rsa-4096
 //	ecdsa-p256           128  Table 2: ECC f = 256–383
 //	ecdsa-p384           192  Table 2: ECC f = 384–511
 //	ecdsa-p521           256  Table 2: ECC f = 512+
@@ -62,6 +69,8 @@ const maxStrength = 256
 //	ml-dsa-87            256  not in Table 2: FIPS 204 category 5 (AES-256)
 //	ml-kem-768           192  not in Table 2: FIPS 203 category 3 (AES-192)
 //	ml-kem-1024          256  not in Table 2: FIPS 203 category 5 (AES-256)
+//	x25519-ml-kem-768    192  hybrid: an attacker must break both X25519 (128) and ML-KEM-768 (192), so
+//	                          the hybrid is at least as strong as ML-KEM-768
 //
 // The names are those of the Arca API. Strength does not say which of them this server can create: a
 // policy may name algorithms before the server implements them, and the service refuses unsupported ones

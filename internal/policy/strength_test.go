@@ -21,6 +21,9 @@ var wantStrength = []struct {
 	{"rsa-2048", 112},
 	{"rsa-3072", 128},
 	{"rsa-4096", 152}, // commonly cited, not a Table 2 row
+	{"rsa-oaep-2048", 112},
+	{"rsa-oaep-3072", 128},
+	{"rsa-oaep-4096", 152},
 	{"ecdsa-p256", 128},
 	{"ecdsa-p384", 192},
 	{"ecdsa-p521", 256},
@@ -30,6 +33,7 @@ var wantStrength = []struct {
 	{"ml-dsa-87", 256},
 	{"ml-kem-768", 192},
 	{"ml-kem-1024", 256},
+	{"x25519-ml-kem-768", 192},
 }
 
 func TestStrength(t *testing.T) {

@@ -167,8 +167,9 @@ type dataKeyPairResponse struct {
 	KeyID                string `json:"key_id"`
 	KeyVersion           uint32 `json:"key_version"`
 	KeySpec              string `json:"key_spec"`
-	PublicKeyPEM         string `json:"public_key_pem"`
-	PublicKeyDER         []byte `json:"public_key_der"`
+	PublicKeyPEM         string `json:"public_key_pem,omitzero"`
+	PublicKeyDER         []byte `json:"public_key_der,omitzero"`
+	PublicKeyRaw         []byte `json:"public_key_raw,omitzero"`
 	PrivateKeyCiphertext string `json:"private_key_ciphertext"`
 	PrivateKey           []byte `json:"private_key,omitempty"`
 }
@@ -189,7 +190,7 @@ func (h *Handler) dataKeyPair(ctx context.Context, r *http.Request) (int, any, e
 	}
 	out := &dataKeyPairResponse{
 		KeyID: res.KeyID, KeyVersion: res.KeyVersion, KeySpec: string(res.KeySpec), PublicKeyPEM: res.PublicKey.PEM,
-		PublicKeyDER: res.PublicKey.DER, PrivateKeyCiphertext: res.Ciphertext,
+		PublicKeyDER: res.PublicKey.DER, PublicKeyRaw: res.PublicKey.Raw, PrivateKeyCiphertext: res.Ciphertext,
 	}
 	if res.PrivateKey != nil {
 		out.PrivateKey = res.PrivateKey.Reveal()

@@ -24,6 +24,8 @@ type keyJSON struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 	State          string            `json:"state"`
 	Derived        bool              `json:"derived,omitzero"`
+	Origin         string            `json:"origin"`
+	Exportable     bool              `json:"exportable"`
 	keyPolicyJSON
 	DestroyAt   time.Time `json:"destroy_at,omitzero"`
 	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
@@ -39,7 +41,7 @@ func keyOf(k *kms.Key) *keyJSON {
 		ID: k.ID, Name: k.Name, Algorithm: string(k.Algorithm), Description: k.Description, Labels: labels,
 		Owner: k.Owner, PrimaryVersion: k.PrimaryVersion, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt,
 		State: string(k.State), DestroyAt: k.DestroyAt, DestroyedAt: k.DestroyedAt, DestroyedBy: k.DestroyedBy,
-		keyPolicyJSON: keyPolicyOf(k.Policy), Derived: k.Derived,
+		keyPolicyJSON: keyPolicyOf(k.Policy), Derived: k.Derived, Origin: string(k.Origin), Exportable: k.Exportable,
 	}
 }
 
@@ -139,6 +141,9 @@ type createKeyRequest struct {
 	Owner       string            `json:"owner"`
 	PreActive   bool              `json:"pre_active"`
 	Derived     bool              `json:"derived"`
+	Exportable  bool              `json:"exportable"`
+	// Import creates the key from imported material (origin external).
+	Import *importRequest `json:"import"`
 	policyRequest
 }
 
@@ -151,9 +156,15 @@ func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
+	var im *kms.ImportMaterial
+	if req.Import != nil {
+		if im, err = req.Import.material(); err != nil {
+			return 0, nil, err
+		}
+	}
 	k, err := h.svc.CreateKey(ctx, kms.CreateKeyRequest{
 		Name: req.Name, Algorithm: req.Algorithm, Description: req.Description, Labels: req.Labels, Owner: req.Owner,
-		PreActive: req.PreActive, Derived: req.Derived, Policy: u,
+		PreActive: req.PreActive, Derived: req.Derived, Policy: u, Exportable: req.Exportable, Import: im,
 	})
 	if err != nil {
 		return 0, nil, err

@@ -51,12 +51,15 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/sys/unseal", kms.OpUnseal, smallBody, false, h.unseal},
 		{http.MethodPost, "/v1/sys/seal", kms.OpSeal, smallBody, true, h.seal},
 
-		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, smallBody, true, h.createKey},
+		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, opBody, true, h.createKey},
 		{http.MethodGet, "/v1/keys", kms.OpKeyList, smallBody, true, h.listKeys},
 		{http.MethodGet, "/v1/keys/{key}", kms.OpKeyGet, smallBody, true, h.getKey},
 		{http.MethodPatch, "/v1/keys/{key}", kms.OpKeyUpdate, smallBody, true, h.updateKey},
 		{http.MethodPost, "/v1/keys/{key}/rotate", kms.OpKeyRotate, smallBody, true, h.rotateKey},
 		{http.MethodGet, "/v1/keys/{key}/versions", kms.OpKeyVersions, smallBody, true, h.listVersions},
+		{http.MethodPost, "/v1/keys/{key}/import", kms.OpKeyImport, opBody, true, h.importVersion},
+		{http.MethodPost, "/v1/keys/{key}/export", kms.OpKeyExport, smallBody, true, h.exportKey},
+		{http.MethodPost, "/v1/import-tokens", kms.OpImportToken, smallBody, true, h.importToken},
 		{http.MethodPost, "/v1/keys/{key}/lifecycle", kms.OpKeyLifecycle, smallBody, true, h.keyLifecycle},
 		{http.MethodPost, "/v1/keys/{key}/versions/{version}/lifecycle", kms.OpVersionLifecycle, smallBody, true, h.versionLifecycle},
 

@@ -68,9 +68,11 @@ func (h *Handler) verify(ctx context.Context, r *http.Request) (int, any, error)
 type publicKeyResponse struct {
 	KeyID      string         `json:"key_id"`
 	KeyVersion uint32         `json:"key_version"`
-	PEM        string         `json:"pem"`
-	DER        []byte         `json:"der"`
-	JWK        map[string]any `json:"jwk"`
+	Algorithm  string         `json:"algorithm"`
+	PEM        string         `json:"pem,omitzero"`
+	DER        []byte         `json:"der,omitzero"`
+	JWK        map[string]any `json:"jwk,omitzero"`
+	Raw        []byte         `json:"raw,omitzero"`
 }
 
 func (h *Handler) publicKey(ctx context.Context, r *http.Request) (int, any, error) {
@@ -90,5 +92,6 @@ func (h *Handler) publicKey(ctx context.Context, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, &publicKeyResponse{KeyID: pub.KeyID, KeyVersion: pub.KeyVersion, PEM: pub.PEM, DER: pub.DER, JWK: pub.JWK}, nil
+	return http.StatusOK, &publicKeyResponse{KeyID: pub.KeyID, KeyVersion: pub.KeyVersion, Algorithm: string(pub.Algorithm),
+		PEM: pub.PEM, DER: pub.DER, JWK: pub.JWK, Raw: pub.Raw}, nil
 }
