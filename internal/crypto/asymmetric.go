@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
@@ -114,7 +113,7 @@ func parseAsymmetricKey(alg Algorithm, material []byte) (*asymmetricKey, error) 
 		}
 		return &asymmetricKey{hpke: k}, nil
 	}
-	k, err := x509.ParsePKCS8PrivateKey(material)
+	k, err := parsePKCS8(material)
 	if err != nil {
 		return nil, fmt.Errorf("%s key material is not a PKCS#8 private key", alg)
 	}
@@ -123,6 +122,17 @@ func parseAsymmetricKey(alg Algorithm, material []byte) (*asymmetricKey, error) 
 		return nil, fmt.Errorf("key material does not match algorithm %s", alg)
 	}
 	return &asymmetricKey{rsa: rk}, nil
+}
+
+// parsePKCS8 parses a PKCS#8 private key that is exactly one DER value:
+// trailing bytes, which x509 tolerates, are refused so that material has
+// one canonical form.
+func parsePKCS8(der []byte) (any, error) {
+	var v asn1.RawValue
+	if rest, err := asn1.Unmarshal(der, &v); err != nil || len(rest) != 0 {
+		return nil, errors.New("not a single DER value")
+	}
+	return x509.ParsePKCS8PrivateKey(der)
 }
 
 // Encrypter encrypts to an asymmetric key version with its public key
@@ -234,10 +244,7 @@ func (a *asymmetricKey) public(alg Algorithm) (*PublicKey, error) {
 	raw := a.hpke.PublicKey().Bytes()
 	pk := &PublicKey{Raw: raw}
 	if oid := asymSpecs[alg].oid; oid != nil {
-		der, err := asn1.Marshal(struct {
-			Algorithm pkix.AlgorithmIdentifier
-			PublicKey asn1.BitString
-		}{pkix.AlgorithmIdentifier{Algorithm: oid}, asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+		der, err := MarshalSPKI(oid, raw)
 		if err != nil {
 			return nil, fmt.Errorf("encode public key: %w", err)
 		}

@@ -58,6 +58,9 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	if !ok || !c.Algorithm.Encrypts() || len(c.Nonce) != spec.nonceSize || c.KeyVersion == 0 {
 		return nil, fmt.Errorf("%w: invalid header fields", ErrMalformedCiphertext)
 	}
+	if n := len(c.Sealed); n < tagSize || n < spec.sealedMin || (spec.sealedMax > 0 && n > spec.sealedMax) {
+		return nil, fmt.Errorf("%w: wrong sealed length for %s", ErrMalformedCiphertext, c.Algorithm)
+	}
 	return append(c.header(), c.Sealed...), nil
 }
 

@@ -166,7 +166,7 @@ func parseSigningKey(alg Algorithm, der []byte) (crypto.Signer, error) {
 		}
 		return signer, nil
 	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
+	k, err := parsePKCS8(der)
 	if err != nil {
 		return nil, fmt.Errorf("%s key material is not a PKCS#8 private key", alg)
 	}
@@ -351,15 +351,22 @@ func pqPublic(spec signSpec, pub crypto.PublicKey) (*PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}
-	der, err := asn1.Marshal(struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}{pkix.AlgorithmIdentifier{Algorithm: spec.pqOID}, asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+	der, err := MarshalSPKI(spec.pqOID, raw)
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}
 	jwk := map[string]any{"kty": "AKP", "alg": spec.pqJWK, "pub": base64.RawURLEncoding.EncodeToString(raw)}
 	return &PublicKey{DER: der, PEM: pemPublicKey(der), JWK: jwk}, nil
+}
+
+// MarshalSPKI encodes a SubjectPublicKeyInfo with an algorithm OID without
+// parameters, the form of the FIPS 203 and FIPS 204 public keys (RFC 9881,
+// RFC 9935), which crypto/x509 does not marshal.
+func MarshalSPKI(oid asn1.ObjectIdentifier, raw []byte) ([]byte, error) {
+	return asn1.Marshal(struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}{pkix.AlgorithmIdentifier{Algorithm: oid}, asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
 }
 
 // GenerateKeyPair returns a fresh key pair of a signing or asymmetric

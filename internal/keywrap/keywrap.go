@@ -126,10 +126,7 @@ func pemOf(der []byte) string {
 }
 
 func mlkemSPKI(raw []byte) ([]byte, error) {
-	der, err := asn1.Marshal(struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}{pkix.AlgorithmIdentifier{Algorithm: mlkem768OID}, asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+	der, err := crypto.MarshalSPKI(mlkem768OID, raw)
 	if err != nil {
 		return nil, fmt.Errorf("encode wrapping key: %w", err)
 	}
@@ -138,7 +135,11 @@ func mlkemSPKI(raw []byte) ([]byte, error) {
 
 // parsePublic parses a PEM wrapping public key for s.
 func parsePublic(s Scheme, publicPEM string) (any, error) {
-	block, rest := pem.Decode([]byte(publicPEM))
+	trimmed := bytes.TrimSpace([]byte(publicPEM))
+	if !bytes.HasPrefix(trimmed, []byte("-----BEGIN ")) {
+		return nil, ErrPublicKey // no text before the block: one canonical form
+	}
+	block, rest := pem.Decode(trimmed)
 	if block == nil || block.Type != "PUBLIC KEY" || len(block.Headers) != 0 || len(bytes.TrimSpace(rest)) != 0 {
 		return nil, ErrPublicKey
 	}

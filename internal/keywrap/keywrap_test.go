@@ -559,3 +559,16 @@ func TestHPKEFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestTextBeforeThePEMBlockIsRefused: a wrapping public key has one form,
+// the PEM block alone (surrounding white space aside).
+func TestTextBeforeThePEMBlockIsRefused(t *testing.T) {
+	t.Parallel()
+	_, pub := keyPair(t, keywrap.MLKEM768HPKE, 0)
+	if _, err := keywrap.Wrap(keywrap.MLKEM768HPKE, "\n "+pub+"\n", pattern(32)); err != nil {
+		t.Fatalf("white space around the block: %v", err)
+	}
+	if _, err := keywrap.Wrap(keywrap.MLKEM768HPKE, "note: my key\n"+pub, pattern(32)); !errors.Is(err, keywrap.ErrPublicKey) {
+		t.Fatalf("text before the block: %v, want ErrPublicKey", err)
+	}
+}
