@@ -30,6 +30,9 @@ type Record struct {
 	Identity string `json:"identity,omitempty"`
 	// AuthMethod is how the identity authenticated, e.g. "token".
 	AuthMethod string `json:"auth_method,omitempty"`
+	// Credential names the credential used: a token's accessor (never the
+	// token).
+	Credential string `json:"credential,omitempty"`
 	// Operation is the service operation, e.g. "key.encrypt".
 	Operation string `json:"operation"`
 	// KeyID and KeyVersion name the key version used, when there is one.
@@ -45,6 +48,9 @@ type Record struct {
 	BatchSize int `json:"batch_size,omitempty"`
 	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.
 	Outcome string `json:"outcome"`
+	// DenyReason is why access control denied the request, e.g.
+	// "condition_source_address" or "no_matching_allow".
+	DenyReason string `json:"deny_reason,omitempty"`
 	// ErrorCode is the stable error code of a denied or failed request.
 	ErrorCode string `json:"error_code,omitempty"`
 	// LatencyMicros is the time from receiving the request to auditing it.

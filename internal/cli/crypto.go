@@ -108,6 +108,10 @@ can decrypt the result.`,
 
 // sealOffline encrypts to an asymmetric key's public key without the server.
 func sealOffline(cmd *cobra.Command, b *bindingFlags, src *inputSource, path string) error {
+	g, err := loadGlobalFlags(cmd)
+	if err != nil {
+		return err
+	}
 	raw, err := readFileLimited(path)
 	if err != nil {
 		return err
@@ -127,6 +131,9 @@ func sealOffline(cmd *cobra.Command, b *bindingFlags, src *inputSource, path str
 	ct, err := client.SealTo(&pub, pt, aad, bctx)
 	if err != nil {
 		return err
+	}
+	if g.json() {
+		return printJSON(cmd.OutOrStdout(), client.EncryptResponse{KeyID: pub.KeyID, KeyVersion: pub.KeyVersion, Ciphertext: ct})
 	}
 	_, err = fmt.Fprintln(cmd.OutOrStdout(), ct)
 	return err

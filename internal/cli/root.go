@@ -86,6 +86,9 @@ func addCommands(root *cobra.Command) {
 		newRewrapCommand(),
 		newDataKeyCommand(),
 		newRandomCommand(),
+		newIdentityCommand(),
+		newTokenCommand(),
+		newAccessPolicyCommand(),
 		// server and bench commands are added in server.go and bench.go
 		newServerCommand(),
 		newBenchCommand(),

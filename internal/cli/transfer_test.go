@@ -519,6 +519,7 @@ func TestEveryKeyTypeThroughTheCLI(t *testing.T) {
 	s.fails(t, 2, "--wrapping-key is required", "key", "export", "src-hmac-sha256")
 	s.fails(t, 2, "give either --material", "key", "import", "dst-hmac-sha256", "--material", "f", "--import-token", "x")
 	s.fails(t, 2, "give --material", "key", "import", "dst-hmac-sha256", "--wrapped-material", "f")
+	s.fails(t, 2, "--scheme applies to --material", "key", "create", "no-material", "--scheme", client.SchemeMLKEM768HPKE)
 
 	// The audit log has the transfers and none of the material.
 	checkTransferAudit(t, s.auditPath, done, exported)
@@ -776,4 +777,33 @@ func TestKeyTransferRulesThroughTheCLI(t *testing.T) {
 		s.ok(t, "key", "lifecycle", "byok", "resume")
 		s.ok(t, "key", "import", "byok", "--wrapped-material", w, "--import-token", tok)
 	})
+}
+
+// TestOfflineEncryptHonoursOutput: encrypt --public-key obeys -o like the
+// server path does, and refuses an unknown output format.
+func TestOfflineEncryptHonoursOutput(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub.json")
+	// A throwaway ML-KEM-768 public key: the seed's public half, in the
+	// JSON form "arca key public-key -o json" prints.
+	k, err := crypto.NewVersionKey([16]byte{1}, 1, crypto.MLKEM768, secret.New(make([]byte, 64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(client.PublicKey{KeyID: "01000000-0000-0000-0000-000000000000", KeyVersion: 1, Algorithm: "ml-kem-768", Raw: p.Raw})
+	if err := os.WriteFile(pub, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "", "encrypt", "--public-key", pub, "--plaintext", "x", "-o", "json")
+	var out client.EncryptResponse
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.KeyVersion != 1 || !strings.HasPrefix(out.Ciphertext, "arca:v1:") {
+		t.Fatalf("-o json: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, "", "encrypt", "--public-key", pub, "--plaintext", "x", "-o", "yaml"); r.code == 0 {
+		t.Fatalf("-o yaml accepted: %q", r.stdout)
+	}
 }

@@ -42,6 +42,8 @@ type target struct {
 	batchSize  int
 	// resource names a non-key object acted on (an import token id).
 	resource string
+	// denyReason is the access-control reason of a denial.
+	denyReason string
 	// compromisedUse marks a decrypt that used a compromised key or
 	// version under allow_compromised.
 	compromisedUse bool
@@ -67,14 +69,14 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 		Outcome:   audit.OutcomeAllowed,
 	}
 	if req.Identity != nil {
-		rec.Identity, rec.AuthMethod = req.Identity.ID, req.Identity.Method
+		rec.Identity, rec.AuthMethod, rec.Credential = req.Identity.ID, req.Identity.Method, req.Identity.Credential
 	}
 	if !req.Received.IsZero() {
 		rec.LatencyMicros = s.now().Sub(req.Received).Microseconds()
 	}
 	if t != nil {
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
-		rec.CompromisedUse, rec.Resource = t.compromisedUse, t.resource
+		rec.CompromisedUse, rec.Resource, rec.DenyReason = t.compromisedUse, t.resource, t.denyReason
 	}
 	if err != nil {
 		code := CodeOf(err)

@@ -3,6 +3,10 @@ package kms
 import (
 	"context"
 
+	"github.com/google/uuid"
+
+	"github.com/arcakms/arca/internal/access"
+	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/seal"
 )
 
@@ -14,9 +18,15 @@ type BatchResult struct {
 	Err        *Error
 }
 
+// batchItem names what an item acts on, for authorising the batch: a key
+// reference (name or id) and the item's encryption context.
+type batchItem func(i int) (ref string, bctx map[string]string)
+
 // batch runs fn for each of n items after the common checks, auditing the
-// whole batch as one request. Items fail independently.
-func (s *Service) batch(ctx context.Context, op string, n int, fn func(kr *seal.Keyring, i int, t *target) BatchResult) (res []BatchResult, err error) {
+// whole batch as one request. Access is decided for the whole batch first:
+// if any item's key is denied to the caller, the batch is refused and no
+// item runs. Otherwise items fail independently.
+func (s *Service) batch(ctx context.Context, op string, n int, action access.Action, item batchItem, fn func(kr *seal.Keyring, i int, t *target) BatchResult) (res []BatchResult, err error) {
 	t := &target{batchSize: n}
 	defer func() {
 		if err = s.finish(ctx, op, t, err); err != nil {
@@ -38,6 +48,20 @@ func (s *Service) batch(ctx context.Context, op string, n int, fn func(kr *seal.
 	}
 	if n > MaxBatchItems {
 		return nil, Errorf(CodeBatchTooLarge, "a batch holds at most %d items", MaxBatchItems)
+	}
+	for i := range n {
+		ref, bctx := item(i)
+		if ref == "" {
+			continue // the item fails on its own (no key, bad ciphertext)
+		}
+		ck, err := s.resolve(ctx, kr, ref)
+		if err != nil {
+			continue // the item fails on its own (key_not_found)
+		}
+		if err := s.authorize(ctx, t, action, keyResource(ck.rec), bctx); err != nil {
+			t.keyID = ck.rec.ID
+			return nil, err
+		}
 	}
 	res = make([]BatchResult, n)
 	var first string
@@ -67,24 +91,41 @@ func itemResult(ct *CiphertextResult, pt *PlaintextResult, err error) BatchResul
 
 // BatchEncrypt encrypts each item independently.
 func (s *Service) BatchEncrypt(ctx context.Context, items []EncryptRequest) ([]BatchResult, error) {
-	return s.batch(ctx, OpBatchEncrypt, len(items), func(kr *seal.Keyring, i int, t *target) BatchResult {
-		ct, err := s.encrypt(ctx, kr, items[i].Key, items[i].Plaintext, items[i].Binding, t)
+	item := func(i int) (string, map[string]string) { return items[i].Key, items[i].Binding.Context }
+	return s.batch(ctx, OpBatchEncrypt, len(items), access.KeyEncrypt, item, func(kr *seal.Keyring, i int, t *target) BatchResult {
+		ct, err := s.encrypt(ctx, kr, items[i].Key, items[i].Plaintext, items[i].Binding, t, access.KeyEncrypt)
 		return itemResult(ct, nil, err)
 	})
 }
 
 // BatchDecrypt decrypts each item independently.
 func (s *Service) BatchDecrypt(ctx context.Context, items []DecryptRequest) ([]BatchResult, error) {
-	return s.batch(ctx, OpBatchDecrypt, len(items), func(kr *seal.Keyring, i int, t *target) BatchResult {
-		_, pt, err := s.decrypt(ctx, kr, items[i], t)
+	return s.batch(ctx, OpBatchDecrypt, len(items), access.KeyDecrypt, decryptItem(items), func(kr *seal.Keyring, i int, t *target) BatchResult {
+		_, pt, err := s.decrypt(ctx, kr, items[i], t, access.KeyDecrypt)
 		return itemResult(nil, pt, err)
 	})
 }
 
 // BatchRewrap rewraps each item independently.
 func (s *Service) BatchRewrap(ctx context.Context, items []DecryptRequest) ([]BatchResult, error) {
-	return s.batch(ctx, OpBatchRewrap, len(items), func(kr *seal.Keyring, i int, t *target) BatchResult {
+	return s.batch(ctx, OpBatchRewrap, len(items), access.KeyRewrap, decryptItem(items), func(kr *seal.Keyring, i int, t *target) BatchResult {
 		ct, err := s.rewrap(ctx, kr, items[i], t)
 		return itemResult(ct, nil, err)
 	})
+}
+
+// decryptItem names the key of a decrypt or rewrap item: the key given, or
+// the one its ciphertext names.
+func decryptItem(items []DecryptRequest) batchItem {
+	return func(i int) (string, map[string]string) {
+		it := items[i]
+		if it.Key != "" {
+			return it.Key, it.Binding.Context
+		}
+		c, err := crypto.Parse(it.Ciphertext)
+		if err != nil {
+			return "", nil
+		}
+		return uuid.UUID(c.KeyID).String(), it.Binding.Context
+	}
 }

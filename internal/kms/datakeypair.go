@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/secret"
 )
@@ -54,7 +55,7 @@ func (s *Service) GenerateDataKeyPair(ctx context.Context, req DataKeyPairReques
 	if err != nil {
 		return nil, internal("generate key pair", err)
 	}
-	ct, err := s.encrypt(ctx, kr, req.Key, priv.Reveal(), req.Binding, t)
+	ct, err := s.encrypt(ctx, kr, req.Key, priv.Reveal(), req.Binding, t, access.KeyDataKey)
 	if err != nil {
 		priv.Wipe()
 		return nil, err

@@ -64,6 +64,14 @@ const (
 	// material has done all the encryptions its usage bound allows; the
 	// server cannot rotate such a key, new material must be imported.
 	CodeUsageBoundReached Code = "usage_bound_reached"
+	// CodeIdentityNotFound: no identity has that name or id.
+	CodeIdentityNotFound Code = "identity_not_found"
+	// CodeAccessPolicyNotFound: no access policy has that name.
+	CodeAccessPolicyNotFound Code = "access_policy_not_found"
+	// CodeTokenNotFound: no token has that accessor.
+	CodeTokenNotFound Code = "token_not_found"
+	// CodeSoDViolation refuses grants that separation of duties keeps apart.
+	CodeSoDViolation Code = "separation_of_duties"
 	// CodeInvalidImport: imported material did not unwrap, or is not a
 	// valid key of the key's algorithm.
 	CodeInvalidImport Code = "invalid_import"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
@@ -370,6 +371,15 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 	if err != nil {
 		return nil, err
 	}
+	res := access.Resource{Key: req.Name, Labels: req.Labels}
+	if err := s.authorize(ctx, t, access.KeyCreate, res, nil); err != nil {
+		return nil, err
+	}
+	if req.Import != nil {
+		if err := s.authorize(ctx, t, access.KeyImport, res, nil); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now().UTC()
 	rec := &keyRecord{
 		ID: uuid.NewString(), Name: req.Name, Algorithm: alg, Description: req.Description,
@@ -505,6 +515,9 @@ func (s *Service) GetKey(ctx context.Context, ref string) (key *Key, err error) 
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeyRead, keyResource(ck.rec), nil); err != nil {
+		return nil, err
+	}
 	return ck.rec.public(), nil
 }
 
@@ -549,8 +562,9 @@ func validateLimit(limit int) error {
 
 // ListKeys returns keys ordered by name, optionally filtered by labels.
 func (s *Service) ListKeys(ctx context.Context, req ListKeysRequest) (res *ListKeysResult, err error) {
+	t := &target{}
 	defer func() {
-		if err = s.finish(ctx, OpKeyList, nil, err); err != nil {
+		if err = s.finish(ctx, OpKeyList, t, err); err != nil {
 			res = nil
 		}
 	}()
@@ -559,6 +573,12 @@ func (s *Service) ListKeys(ctx context.Context, req ListKeysRequest) (res *ListK
 		return nil, err
 	}
 	defer kr.Release()
+	// Listing needs key:list on some keys; the page then holds only the
+	// keys the caller may read.
+	if id := RequestFrom(ctx).Identity; !id.Root && !access.AllowsSomewhere(id.Policies, access.KeyList) {
+		t.denyReason = string(access.ReasonNoAllow)
+		return nil, Errorf(CodeForbidden, "identity %q may not %s: %s", id.IdentityName, access.KeyList, access.ReasonNoAllow)
+	}
 	if err := validateLimit(req.Limit); err != nil {
 		return nil, err
 	}
@@ -587,8 +607,8 @@ func (s *Service) ListKeys(ctx context.Context, req ListKeysRequest) (res *ListK
 				if _, err := getRecord(tx, kr, nsKeys, idx.ID, rec); err != nil {
 					return err
 				}
-				if !labelsMatch(rec.Labels, req.Labels) {
-					continue
+				if !labelsMatch(rec.Labels, req.Labels) || !s.may(ctx, access.KeyRead, keyResource(rec)) {
+					continue // listed keys are those the caller may read
 				}
 				res.Keys = append(res.Keys, rec.public())
 				if len(res.Keys) == limit {
@@ -656,6 +676,9 @@ func (s *Service) ListVersions(ctx context.Context, req ListVersionsRequest) (re
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeyRead, keyResource(ck.rec), nil); err != nil {
+		return nil, err
+	}
 	prefix := ck.rec.ID + "/"
 	if after != "" && len(after) <= len(prefix) {
 		return nil, Errorf(CodeInvalidArgument, "invalid page_token")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
@@ -105,6 +106,16 @@ func userActions() []lifecycle.Action {
 	return out
 }
 
+// lifecycleAction is the access-control action of a lifecycle action:
+// destruction (scheduling or cancelling it) is key:destroy, the rest
+// key:lifecycle.
+func lifecycleAction(a lifecycle.Action) access.Action {
+	if a == lifecycle.ScheduleDestruction || a == lifecycle.CancelDestruction {
+		return access.KeyDestroy
+	}
+	return access.KeyLifecycle
+}
+
 // ChangeKeyState applies a lifecycle action to a key. The key's state gates
 // every use of each of its versions.
 func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (key *Key, err error) {
@@ -135,6 +146,9 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 			return err
 		}
 		t.keyID = cur.ID
+		if err := s.authorize(ctx, t, lifecycleAction(a), keyResource(cur), nil); err != nil {
+			return err
+		}
 		next := *cur
 		now := s.now().UTC()
 		if err := next.apply(a, waiting, now); err != nil {
@@ -184,6 +198,9 @@ func (s *Service) ChangeVersionState(ctx context.Context, req ChangeStateRequest
 			return err
 		}
 		t.keyID = key.ID
+		if err := s.authorize(ctx, t, lifecycleAction(a), keyResource(key), nil); err != nil {
+			return err
+		}
 		k := versionKey(key.ID, req.Version)
 		rev, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
 		if errors.Is(err, storage.ErrNotFound) {

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 )
@@ -66,6 +67,9 @@ func (s *Service) GenerateMAC(ctx context.Context, req MACRequest) (res *MACResu
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeyMAC, keyResource(ck.rec), nil); err != nil {
+		return nil, err
+	}
 	ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeMAC, verb: "generate a MAC"}, t)
 	if err != nil {
 		return nil, err
@@ -99,6 +103,9 @@ func (s *Service) VerifyMAC(ctx context.Context, req VerifyMACRequest) (res *Ver
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeyMAC, keyResource(ck.rec), nil); err != nil {
+		return nil, err
+	}
 	ve, err := s.usableVersion(ctx, kr, ck, req.KeyVersion, use{op: lifecycle.Decrypt, purpose: crypto.PurposeMAC, verb: "verify a MAC"}, t)
 	if err != nil {
 		return nil, macRefusal(ck, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
@@ -104,7 +105,7 @@ func parseKeyID(s string) ([16]byte, error) {
 }
 
 // encrypt seals plaintext under the primary version of key.
-func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, plaintext []byte, b crypto.Binding, t *target) (*CiphertextResult, error) {
+func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, plaintext []byte, b crypto.Binding, t *target, action access.Action) (*CiphertextResult, error) {
 	if len(plaintext) > MaxPlaintextSize {
 		return nil, Errorf(CodeInvalidArgument, "plaintext must be at most %d bytes", MaxPlaintextSize)
 	}
@@ -117,6 +118,9 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 			return nil, err
 		}
 		t.keyID = ck.rec.ID
+		if err := s.authorize(ctx, t, action, keyResource(ck.rec), b.Context); err != nil {
+			return nil, err
+		}
 		ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeEncrypt, verb: "encrypt"}, t)
 		if err != nil {
 			return nil, err
@@ -156,7 +160,7 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 }
 
 // decrypt opens a ciphertext; if key is set the ciphertext must be that key's.
-func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequest, t *target) (*cachedKey, *PlaintextResult, error) {
+func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequest, t *target, action access.Action) (*cachedKey, *PlaintextResult, error) {
 	key, ciphertext, b := req.Key, req.Ciphertext, req.Binding
 	if err := validateBinding(b); err != nil {
 		return nil, nil, err
@@ -168,16 +172,27 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	keyID := uuid.UUID(c.KeyID).String()
 	t.keyID, t.keyVersion = keyID, c.KeyVersion
 	var ck *cachedKey
+	ref := keyID
 	if key != "" {
-		if ck, err = s.resolve(ctx, kr, key); err != nil {
+		ref = key
+	}
+	if ck, err = s.resolve(ctx, kr, ref); err != nil {
+		return nil, nil, err
+	}
+	// Authorise on the key named (or found) before saying anything about
+	// the ciphertext.
+	if err := s.authorize(ctx, t, action, keyResource(ck.rec), b.Context); err != nil {
+		t.keyID, t.keyVersion = ck.rec.ID, 0
+		return nil, nil, err
+	}
+	if ck.rec.ID != keyID {
+		t.keyID, t.keyVersion = ck.rec.ID, 0
+		return nil, nil, Errorf(CodeWrongKey, "the ciphertext was not made with key %q", ck.rec.Name)
+	}
+	if req.AllowCompromised {
+		if err := s.authorize(ctx, t, access.KeyDecryptCompromised, keyResource(ck.rec), b.Context); err != nil {
 			return nil, nil, err
 		}
-		if ck.rec.ID != keyID {
-			t.keyID, t.keyVersion = ck.rec.ID, 0
-			return nil, nil, Errorf(CodeWrongKey, "the ciphertext was not made with key %q", ck.rec.Name)
-		}
-	} else if ck, err = s.resolve(ctx, kr, keyID); err != nil {
-		return nil, nil, err
 	}
 	ve, err := s.usableVersion(ctx, kr, ck, c.KeyVersion,
 		use{op: lifecycle.Decrypt, purpose: crypto.PurposeEncrypt, verb: "decrypt", allowCompromised: req.AllowCompromised}, t)
@@ -214,7 +229,7 @@ func (s *Service) Encrypt(ctx context.Context, req EncryptRequest) (res *Ciphert
 		return nil, err
 	}
 	defer kr.Release()
-	return s.encrypt(ctx, kr, req.Key, req.Plaintext, req.Binding, t)
+	return s.encrypt(ctx, kr, req.Key, req.Plaintext, req.Binding, t, access.KeyEncrypt)
 }
 
 // Decrypt decrypts a ciphertext; the key and version come from the
@@ -232,7 +247,7 @@ func (s *Service) Decrypt(ctx context.Context, req DecryptRequest) (res *Plainte
 		return nil, err
 	}
 	defer kr.Release()
-	_, res, err = s.decrypt(ctx, kr, req, t)
+	_, res, err = s.decrypt(ctx, kr, req, t, access.KeyDecrypt)
 	return res, err
 }
 
@@ -242,12 +257,12 @@ func (s *Service) rewrap(ctx context.Context, kr *seal.Keyring, req DecryptReque
 	if req.Key == "" {
 		return nil, Errorf(CodeInvalidArgument, "key is required")
 	}
-	ck, pt, err := s.decrypt(ctx, kr, req, t)
+	ck, pt, err := s.decrypt(ctx, kr, req, t, access.KeyRewrap)
 	if err != nil {
 		return nil, err
 	}
 	defer pt.Plaintext.Wipe()
-	return s.encrypt(ctx, kr, ck.rec.ID, pt.Plaintext.Reveal(), req.Binding, t)
+	return s.encrypt(ctx, kr, ck.rec.ID, pt.Plaintext.Reveal(), req.Binding, t, access.KeyRewrap)
 }
 
 // Rewrap re-encrypts a ciphertext under the key's current primary version
@@ -293,7 +308,7 @@ func (s *Service) GenerateDataKey(ctx context.Context, req DataKeyRequest) (res 
 	if err != nil {
 		return nil, internal("generate data key", err)
 	}
-	ct, err := s.encrypt(ctx, kr, req.Key, dek.Reveal(), req.Binding, t)
+	ct, err := s.encrypt(ctx, kr, req.Key, dek.Reveal(), req.Binding, t, access.KeyDataKey)
 	if err != nil {
 		dek.Wipe()
 		return nil, err
@@ -308,8 +323,9 @@ func (s *Service) GenerateDataKey(ctx context.Context, req DataKeyRequest) (res 
 
 // Random returns n bytes from crypto/rand.
 func (s *Service) Random(ctx context.Context, n int) (b []byte, err error) {
+	t := &target{}
 	defer func() {
-		if err = s.finish(ctx, OpRandom, nil, err); err != nil {
+		if err = s.finish(ctx, OpRandom, t, err); err != nil {
 			b = nil
 		}
 	}()
@@ -318,6 +334,9 @@ func (s *Service) Random(ctx context.Context, n int) (b []byte, err error) {
 		return nil, err
 	}
 	kr.Release()
+	if err := s.authorize(ctx, t, access.RandomGenerate, access.Resource{}, nil); err != nil {
+		return nil, err
+	}
 	if n < 1 || n > MaxRandomBytes {
 		return nil, Errorf(CodeInvalidArgument, "bytes must be between 1 and %d", MaxRandomBytes)
 	}

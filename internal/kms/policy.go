@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/policy"
 	"github.com/arcakms/arca/internal/seal"
@@ -37,8 +38,9 @@ func (s *Service) SetPolicy(p *policy.Policy) { s.policy.Store(p) }
 
 // GetPolicy returns the policy in force, audited.
 func (s *Service) GetPolicy(ctx context.Context) (doc *policy.Document, err error) {
+	t := &target{}
 	defer func() {
-		if err = s.finish(ctx, OpPolicyGet, nil, err); err != nil {
+		if err = s.finish(ctx, OpPolicyGet, t, err); err != nil {
 			doc = nil
 		}
 	}()
@@ -47,6 +49,9 @@ func (s *Service) GetPolicy(ctx context.Context) (doc *policy.Document, err erro
 		return nil, err
 	}
 	kr.Release()
+	if err := s.authorize(ctx, t, access.PolicyRead, access.Resource{}, nil); err != nil {
+		return nil, err
+	}
 	d := s.Policy().Document()
 	return &d, nil
 }
@@ -54,8 +59,9 @@ func (s *Service) GetPolicy(ctx context.Context) (doc *policy.Document, err erro
 // ReloadPolicy re-reads the policy with load and puts it in force if it is
 // valid; an invalid file leaves the current policy in force.
 func (s *Service) ReloadPolicy(ctx context.Context, load func() (*policy.Policy, error)) (doc *policy.Document, err error) {
+	t := &target{}
 	defer func() {
-		if err = s.finish(ctx, OpPolicyReload, nil, err); err != nil {
+		if err = s.finish(ctx, OpPolicyReload, t, err); err != nil {
 			doc = nil
 		}
 	}()
@@ -64,6 +70,9 @@ func (s *Service) ReloadPolicy(ctx context.Context, load func() (*policy.Policy,
 		return nil, err
 	}
 	kr.Release()
+	if err := s.authorize(ctx, t, access.PolicyWrite, access.Resource{}, nil); err != nil {
+		return nil, err
+	}
 	p, err := load()
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "policy not reloaded: %v", err)
@@ -107,8 +116,9 @@ type NonCompliantKey struct {
 // PolicyCheck lists every key (not destroyed) that breaks the policy in
 // force, with every rule it breaks.
 func (s *Service) PolicyCheck(ctx context.Context) (res []NonCompliantKey, err error) {
+	t := &target{}
 	defer func() {
-		if err = s.finish(ctx, OpPolicyCheck, nil, err); err != nil {
+		if err = s.finish(ctx, OpPolicyCheck, t, err); err != nil {
 			res = nil
 		}
 	}()
@@ -117,6 +127,9 @@ func (s *Service) PolicyCheck(ctx context.Context) (res []NonCompliantKey, err e
 		return nil, err
 	}
 	defer kr.Release()
+	if err := s.authorize(ctx, t, access.ReportRead, access.Resource{}, nil); err != nil {
+		return nil, err
+	}
 	p, now := s.Policy(), s.now()
 	res = []NonCompliantKey{}
 	err = s.eachKey(ctx, kr, func(r *keyRecord) error {
@@ -187,8 +200,9 @@ const NearUsageFraction = 0.9
 // bound, past their cryptoperiod, or scheduled for destruction, with counts
 // by state: the data dashboards and compliance reports read.
 func (s *Service) KeyHealthReport(ctx context.Context) (rep *KeyHealth, err error) {
+	t := &target{}
 	defer func() {
-		if err = s.finish(ctx, OpKeyHealth, nil, err); err != nil {
+		if err = s.finish(ctx, OpKeyHealth, t, err); err != nil {
 			rep = nil
 		}
 	}()
@@ -197,6 +211,9 @@ func (s *Service) KeyHealthReport(ctx context.Context) (rep *KeyHealth, err erro
 		return nil, err
 	}
 	defer kr.Release()
+	if err := s.authorize(ctx, t, access.ReportRead, access.Resource{}, nil); err != nil {
+		return nil, err
+	}
 	now, p := s.now().UTC(), s.Policy()
 	rep = &KeyHealth{GeneratedAt: now, ByState: map[lifecycle.State]int{}}
 	err = s.eachKey(ctx, kr, func(r *keyRecord) error {

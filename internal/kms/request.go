@@ -3,19 +3,32 @@ package kms
 import (
 	"context"
 	"time"
+
+	"github.com/arcakms/arca/internal/access"
 )
 
 // Identity is an authenticated caller.
 type Identity struct {
-	// ID is a stable, non-secret identifier (a token accessor); audit
-	// records name it.
+	// ID is a stable, non-secret identifier (the identity's id, or the
+	// root token's accessor); audit records name it.
 	ID string
 	// Name is a human-readable name.
 	Name string
 	// Method is how the identity authenticated, e.g. "token".
 	Method string
+	// Credential names the credential used (a token accessor), for audit.
+	Credential string
 	// Root marks the initial root token, which may do everything.
 	Root bool
+	// IdentityID and IdentityName name the identity a token belongs to
+	// (empty for the root token).
+	IdentityID, IdentityName string
+	// Policies are the identity's effective access policies: its roles'
+	// and its attached policies, read when it authenticated.
+	Policies []access.Policy
+	// MFAAt is when the identity last proved a second factor (zero: not in
+	// this session).
+	MFAAt time.Time
 }
 
 // Request describes one incoming request for authorisation and audit. The

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/policy"
@@ -232,7 +233,20 @@ func (s *Service) RotateKey(ctx context.Context, req RotateRequest) (key *Key, e
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.rotate(ctx, kr, req.Key, OpKeyRotate, t, rotateOptions{by: id.ID, compromise: versions})
+	ck, err := s.resolve(ctx, kr, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeyRotate, keyResource(ck.rec), nil); err != nil {
+		return nil, err
+	}
+	if len(versions) > 0 {
+		if err := s.authorize(ctx, t, access.KeyLifecycle, keyResource(ck.rec), nil); err != nil {
+			return nil, err
+		}
+	}
+	rec, err := s.rotate(ctx, kr, ck.rec.ID, OpKeyRotate, t, rotateOptions{by: id.ID, compromise: versions})
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +290,9 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 			return err
 		}
 		t.keyID = cur.ID
+		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(cur), nil); err != nil {
+			return err
+		}
 		if cur.State == lifecycle.Destroyed {
 			return stateError(cur.State, "a destroyed key cannot change")
 		}

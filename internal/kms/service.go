@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/arcakms/arca/internal/access"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,9 @@ type Options struct {
 	MaxCachedKeys int
 	// Policy is the crypto policy in force; nil means policy.Default().
 	Policy *policy.Policy
+	// SoD are the separation-of-duties rules among roles; nil means
+	// access.DefaultSoD.
+	SoD []access.SoDRule
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -46,8 +50,8 @@ type Service struct {
 	unsealer   seal.Unsealer
 
 	keys   *keyCache
-	tokens *tokenCache
 	policy atomic.Pointer[policy.Policy]
+	sod    []access.SoDRule
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -67,7 +71,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
-		keys: newKeyCache(opts.MaxCachedKeys), tokens: newTokenCache(),
+		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD,
+	}
+	if s.sod == nil {
+		s.sod = access.DefaultSoD
 	}
 	if opts.Policy != nil {
 		s.policy.Store(opts.Policy)
@@ -104,11 +111,11 @@ func identity(ctx context.Context) (*Identity, error) {
 	return id, nil
 }
 
-// begin is the common prologue of an operation on keys: the server must be
-// unsealed and the caller authenticated. Authorisation is checked here too,
-// once, for every interface. On success the keyring is acquired: the
-// operation must defer kr.Release(), so that sealing waits for it before
-// wiping the keyring.
+// begin is the common prologue of an operation: the server must be
+// unsealed and the caller authenticated. Each operation then authorises
+// its action on its resource (authorize), once it knows the resource. On
+// success the keyring is acquired: the operation must defer kr.Release(),
+// so that sealing waits for it before wiping the keyring.
 func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
 	if _, err := s.sealState(); err != nil {
 		return nil, nil, err
@@ -116,9 +123,6 @@ func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
 	id, err := identity(ctx)
 	if err != nil {
 		return nil, nil, err
-	}
-	if !id.Root {
-		return nil, nil, Errorf(CodeForbidden, "identity %q may not perform this operation", id.ID)
 	}
 	kr, err := s.unsealed()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/lifecycle"
 )
@@ -83,6 +84,9 @@ func (s *Service) Sign(ctx context.Context, req SignRequest) (res *SignResult, e
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeySign, keyResource(ck.rec), nil); err != nil {
+		return nil, err
+	}
 	ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeSign, verb: "sign"}, t)
 	if err != nil {
 		return nil, err
@@ -107,9 +111,12 @@ func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, p cr
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	verb := "verify signatures"
+	verb, action := "verify signatures", access.KeyVerify
 	if p == purposePublicKey {
-		verb = "give a public key"
+		verb, action = "give a public key", access.KeyRead
+	}
+	if err := s.authorize(ctx, t, action, keyResource(ck.rec), nil); err != nil {
+		return nil, err
 	}
 	return s.usableVersion(ctx, kr, ck, v, use{op: lifecycle.Decrypt, purpose: p, verb: verb}, t)
 }

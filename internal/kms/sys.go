@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/shamir"
 	"github.com/arcakms/arca/internal/storage"
@@ -222,12 +223,16 @@ func (s *Service) ResetUnseal(ctx context.Context) (SealStatus, error) {
 // even if its audit record cannot be written (the caller then gets
 // CodeAuditUnavailable, and the server is sealed).
 func (s *Service) Seal(ctx context.Context) (st SealStatus, err error) {
-	defer func() { err = s.finish(ctx, OpSeal, nil, err) }()
+	t := &target{}
+	defer func() { err = s.finish(ctx, OpSeal, t, err) }()
 	kr, _, err := s.begin(ctx)
 	if err != nil {
 		return s.Status(), err
 	}
 	kr.Release()
+	if err := s.authorize(ctx, t, access.SysSeal, access.Resource{}, nil); err != nil {
+		return s.Status(), err
+	}
 	s.sealNow()
 	return s.Status(), nil
 }
@@ -238,7 +243,6 @@ func (s *Service) sealNow() {
 		kr.Retire()
 	}
 	s.keys.reset()
-	s.tokens.reset()
 	s.unsealer.Reset()
 }
 

@@ -9,11 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -30,6 +30,12 @@ type tokenRecord struct {
 	Root      bool      `json:"root"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// IdentityID is the identity the token authenticates (empty for root).
+	IdentityID string `json:"identity_id,omitempty"`
+	// TTL is the lifetime a renewal grants (zero: not renewable).
+	TTL time.Duration `json:"ttl,omitempty"`
+	// CreatedBy is who issued the token.
+	CreatedBy string `json:"created_by,omitempty"`
 }
 
 // newToken returns a fresh random token and its hash.
@@ -75,20 +81,30 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 		return nil, errUnauthorized
 	}
 	hash := hashToken(token)
-	rec, ok := s.tokens.get(hash)
-	if !ok {
-		rec = new(tokenRecord)
-		err := s.store.View(ctx, func(tx storage.Tx) error {
-			_, err := getRecord(tx, kr, nsTokens, hash, rec)
-			return err
-		})
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, errUnauthorized
-		}
-		if err != nil {
-			return nil, storageError("authenticate", err)
-		}
-		s.tokens.put(hash, rec)
+	// The token, its identity and the identity's policies are read on
+	// every request, in one transaction, so that a revocation, a disabled
+	// identity or a changed policy applies to the very next request: no
+	// cache can outlive them.
+	var id *Identity
+	err = s.store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		id, err = s.identityOf(tx, kr, hash)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, errUnauthorized) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, storageError("authenticate", err)
+	}
+	return id, nil
+}
+
+// identityOf resolves a token hash to its identity inside tx.
+func (s *Service) identityOf(tx storage.Tx, kr *seal.Keyring, hash string) (*Identity, error) {
+	rec := new(tokenRecord)
+	if _, err := getRecord(tx, kr, nsTokens, hash, rec); err != nil {
+		return nil, err
 	}
 	if subtle.ConstantTimeCompare([]byte(rec.Hash), []byte(hash)) != 1 {
 		return nil, errUnauthorized
@@ -96,38 +112,28 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 	if !rec.ExpiresAt.IsZero() && !s.now().Before(rec.ExpiresAt) {
 		return nil, errUnauthorized
 	}
-	return &Identity{ID: rec.Accessor, Name: rec.Name, Method: "token", Root: rec.Root}, nil
-}
-
-// tokenCache keeps verified token records in memory so authentication needs
-// no storage read per request. It is cleared on seal.
-type tokenCache struct {
-	mu sync.RWMutex
-	m  map[string]*tokenRecord
-}
-
-const maxCachedTokens = 10_000
-
-func newTokenCache() *tokenCache { return &tokenCache{m: map[string]*tokenRecord{}} }
-
-func (c *tokenCache) get(hash string) (*tokenRecord, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	r, ok := c.m[hash]
-	return r, ok
-}
-
-func (c *tokenCache) put(hash string, r *tokenRecord) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedTokens {
-		clear(c.m)
+	id := &Identity{ID: rec.Accessor, Name: rec.Name, Method: "token", Root: rec.Root, Credential: rec.Accessor}
+	if rec.IdentityID == "" {
+		if !rec.Root {
+			return nil, errUnauthorized
+		}
+		return id, nil
 	}
-	c.m[hash] = r
-}
-
-func (c *tokenCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.m)
+	ir, _, err := loadIdentity(tx, kr, rec.IdentityID)
+	if err != nil {
+		return nil, err
+	}
+	if ir.Status != StatusActive {
+		return nil, errUnauthorized
+	}
+	named := map[string]access.Policy{}
+	for _, n := range ir.Policies {
+		var p accessPolicyRecord
+		if _, err := getRecord(tx, kr, nsAccessPolicies, n, &p); err != nil {
+			return nil, err
+		}
+		named[n] = p.Policy
+	}
+	id.ID, id.Name, id.IdentityID, id.IdentityName, id.Policies = ir.ID, ir.Name, ir.ID, ir.Name, effectivePolicies(ir, named)
+	return id, nil
 }

@@ -1,0 +1,474 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/arcakms/arca/client"
+)
+
+// newIdentityCommand groups identity management.
+func newIdentityCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "identity",
+		Short: "Manage identities: the applications and people that call Arca",
+		Long: `Identities are applications (type service) and people (type human). Each
+holds built-in roles on scopes of keys and named access policies, and
+authenticates with tokens ("arca token create"). See docs/access.md.`,
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	cmd.AddCommand(newIdentityCreateCommand(), newIdentityListCommand(), newIdentityShowCommand(),
+		newIdentityUpdateCommand(), newIdentityDeleteCommand())
+	return cmd
+}
+
+// parseRoles reads --role values: ROLE or ROLE=SELECTOR[,SELECTOR...].
+func parseRoles(cmd *cobra.Command, vals []string) ([]client.Role, error) {
+	var out []client.Role
+	for _, v := range vals {
+		name, scope, found := strings.Cut(v, "=")
+		r := client.Role{Role: name}
+		if found {
+			if scope == "" {
+				return nil, usageErrorf(cmd, "invalid --role %q: give ROLE or ROLE=SELECTOR[,SELECTOR...]", v)
+			}
+			r.Scope = strings.Split(scope, ",")
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+const roleFlagHelp = `built-in role, optionally on a scope: ROLE or ROLE=key:GLOB[,label:K=V...] (repeatable); roles: admin, key-custodian, crypto-user, auditor, approver`
+
+func newIdentityCreateCommand() *cobra.Command {
+	var req client.CreateIdentityRequest
+	var roles []string
+	cmd := &cobra.Command{
+		Use:          "create NAME",
+		Short:        "Create an identity",
+		Example:      "  arca identity create billing-api --type service --role crypto-user=key:billing-*\n  arca identity create alice --type human --role key-custodian",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			req.Name = args[0]
+			if req.Roles, err = parseRoles(cmd, roles); err != nil {
+				return err
+			}
+			id, err := c.CreateIdentity(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return printIdentityResult(cmd, g, id)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Type, "type", "service", "service (an application) or human (a person)")
+	f.StringVar(&req.Owner, "owner", "", "owning team or person")
+	f.StringArrayVar(&roles, "role", nil, roleFlagHelp)
+	f.StringArrayVar(&req.Policies, "policy", nil, "attach this access policy (repeatable)")
+	return cmd
+}
+
+func printIdentityResult(cmd *cobra.Command, g *globalFlags, id *client.Identity) error {
+	if g.json() {
+		return printJSON(cmd.OutOrStdout(), id)
+	}
+	return printIdentity(cmd.OutOrStdout(), id)
+}
+
+func printIdentity(w io.Writer, id *client.Identity) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(tw, "Name:\t%s\n", id.Name)
+	fmt.Fprintf(tw, "ID:\t%s\n", id.ID)
+	fmt.Fprintf(tw, "Type:\t%s\n", id.Type)
+	fmt.Fprintf(tw, "Status:\t%s\n", id.Status)
+	fmt.Fprintf(tw, "Owner:\t%s\n", orDash(id.Owner))
+	fmt.Fprintf(tw, "Roles:\t%s\n", orDash(formatRoles(id.Roles)))
+	fmt.Fprintf(tw, "Policies:\t%s\n", orDash(strings.Join(id.Policies, ", ")))
+	fmt.Fprintf(tw, "Created:\t%s by %s\n", formatTime(id.CreatedAt), orDash(id.CreatedBy))
+	return tw.Flush()
+}
+
+func formatRoles(roles []client.Role) string {
+	parts := make([]string, len(roles))
+	for i, r := range roles {
+		parts[i] = r.Role
+		if len(r.Scope) > 0 {
+			parts[i] += "=" + strings.Join(r.Scope, ",")
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func newIdentityListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:          "list",
+		Short:        "List identities",
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			ids, err := c.ListIdentities(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), ids)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tTYPE\tSTATUS\tROLES")
+			for _, id := range ids {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id.Name, id.Type, id.Status, orDash(formatRoles(id.Roles)))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newIdentityShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:          "show IDENTITY",
+		Short:        "Show an identity",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			id, err := c.GetIdentity(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printIdentityResult(cmd, g, id)
+		},
+	}
+}
+
+func newIdentityUpdateCommand() *cobra.Command {
+	var status, owner string
+	var roles, policies []string
+	cmd := &cobra.Command{
+		Use:   "update IDENTITY",
+		Short: "Enable or disable an identity, or replace its roles or policies",
+		Long: `Change an identity. --disable denies its very next request (its tokens stay
+but do not work until --enable). --role and --policy replace the whole list
+(give --role none or --policy none to clear it).`,
+		Example:      "  arca identity update billing-api --disable\n  arca identity update alice --role key-custodian=key:team-a-*",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			var req client.UpdateIdentityRequest
+			fl := cmd.Flags()
+			switch {
+			case fl.Changed("enable") && fl.Changed("disable"):
+				return usageErrorf(cmd, "give --enable or --disable, not both")
+			case fl.Changed("enable"):
+				status = "active"
+				req.Status = &status
+			case fl.Changed("disable"):
+				status = "disabled"
+				req.Status = &status
+			}
+			if fl.Changed("owner") {
+				req.Owner = &owner
+			}
+			if fl.Changed("role") {
+				rs := []client.Role{}
+				if !(len(roles) == 1 && roles[0] == "none") {
+					if rs, err = parseRoles(cmd, roles); err != nil {
+						return err
+					}
+				}
+				req.Roles = &rs
+			}
+			if fl.Changed("policy") {
+				ps := []string{}
+				if !(len(policies) == 1 && policies[0] == "none") {
+					ps = policies
+				}
+				req.Policies = &ps
+			}
+			id, err := c.UpdateIdentity(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			return printIdentityResult(cmd, g, id)
+		},
+	}
+	f := cmd.Flags()
+	f.Bool("enable", false, "let the identity authenticate again")
+	f.Bool("disable", false, "deny every request of the identity")
+	f.StringVar(&owner, "owner", "", "owning team or person")
+	f.StringArrayVar(&roles, "role", nil, roleFlagHelp+`; replaces the list ("none" clears it)`)
+	f.StringArrayVar(&policies, "policy", nil, `access policy (repeatable); replaces the list ("none" clears it)`)
+	return cmd
+}
+
+func newIdentityDeleteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:          "delete IDENTITY",
+		Short:        "Delete an identity and all its tokens",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteIdentity(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Identity %s deleted.\n", args[0])
+			return err
+		},
+	}
+}
+
+// newTokenCommand groups token management.
+func newTokenCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:          "token",
+		Short:        "Issue, renew and revoke identities' tokens",
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	var ttl, name string
+	create := &cobra.Command{
+		Use:   "create IDENTITY",
+		Short: "Issue a token for an identity (shown once)",
+		Long: `Issue a bearer token for an identity. The token is printed once: the server
+keeps only its SHA-256 hash. Its accessor (not secret) names it in audit
+records and revokes it.`,
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			tok, err := c.CreateToken(cmd.Context(), args[0], ttl, name)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), tok)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token: %s\nAccessor: %s\nExpires: %s\n", tok.Token, tok.Accessor, formatTime(tok.ExpiresAt))
+			return err
+		},
+	}
+	create.Flags().StringVar(&ttl, "ttl", "", "lifetime and renewal period, e.g. 8h or 90d (1m to 365d; default 30d)")
+	create.Flags().StringVar(&name, "name", "", "what the token is for, e.g. the host it is deployed on")
+	revoke := &cobra.Command{
+		Use:          "revoke ACCESSOR",
+		Short:        "Revoke a token by its accessor; its next use is refused",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.RevokeToken(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token %s revoked.\n", args[0])
+			return err
+		},
+	}
+	renew := &cobra.Command{
+		Use:          "renew",
+		Short:        "Extend your own token by its TTL from now",
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			tok, err := c.RenewToken(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), tok)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token %s now expires %s.\n", tok.Accessor, formatTime(tok.ExpiresAt))
+			return err
+		},
+	}
+	cmd.AddCommand(create, revoke, renew)
+	return cmd
+}
+
+// newAccessPolicyCommand groups access policy management.
+func newAccessPolicyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "access-policy",
+		Short: "Manage named access policies attached to identities",
+		Long: `Access policies are statements that allow or deny actions on keys, with
+conditions (source address, time window, encryption context, MFA). Attach
+them with "arca identity create|update --policy NAME". See docs/access.md.`,
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	var file string
+	put := &cobra.Command{
+		Use:          "put NAME --file FILE",
+		Short:        "Create or replace an access policy from a YAML or JSON file",
+		Example:      "  arca access-policy put pci-decrypt --file pci-decrypt.yaml",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if file == "" {
+				return usageErrorf(cmd, "--file is required")
+			}
+			raw, err := readFileLimited(file)
+			if err != nil {
+				return err
+			}
+			var p client.AccessPolicy
+			if err := yaml.Unmarshal(raw, &p); err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			// Round-trip through JSON so YAML maps become JSON objects.
+			b, err := json.Marshal(yamlToJSON(p))
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(b, &p); err != nil {
+				return err
+			}
+			out, err := c.PutAccessPolicy(cmd.Context(), args[0], p)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Access policy %s saved (%d statements).\n", args[0], len(out.Statements))
+			return err
+		},
+	}
+	put.Flags().StringVarP(&file, "file", "f", "", "policy file (YAML or JSON) with description and statements")
+	show := &cobra.Command{
+		Use:          "show NAME",
+		Short:        "Show an access policy",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			p, err := c.GetAccessPolicy(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), p)
+		},
+	}
+	list := &cobra.Command{
+		Use:          "list",
+		Short:        "List access policies",
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			ps, err := c.ListAccessPolicies(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), ps)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSTATEMENTS\tDESCRIPTION")
+			for _, p := range ps {
+				fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Name, len(p.Statements), orDash(p.Description))
+			}
+			return tw.Flush()
+		},
+	}
+	del := &cobra.Command{
+		Use:          "delete NAME",
+		Short:        "Delete an access policy no identity uses",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteAccessPolicy(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Access policy %s deleted.\n", args[0])
+			return err
+		},
+	}
+	cmd.AddCommand(put, show, list, del)
+	return cmd
+}
+
+// yamlToJSON converts the map[string]any values YAML produces (whose nested
+// maps may have non-string keys) into values encoding/json accepts.
+func yamlToJSON(v any) any {
+	switch x := v.(type) {
+	case client.AccessPolicy:
+		for i := range x.Statements {
+			if x.Statements[i].Conditions != nil {
+				x.Statements[i].Conditions = yamlToJSON(x.Statements[i].Conditions).(map[string]any)
+			}
+		}
+		return x
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = yamlToJSON(e)
+		}
+		return out
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = yamlToJSON(e)
+		}
+		return out
+	case []any:
+		for i := range x {
+			x[i] = yamlToJSON(x[i])
+		}
+		return x
+	}
+	return v
+}
