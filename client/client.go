@@ -36,6 +36,7 @@ const maxResponseBody = 32 << 20
 type Client struct {
 	base      string // scheme://host[:port][/prefix], without trailing slash
 	token     string
+	approval  string
 	userAgent string
 	hc        *http.Client
 }
@@ -45,6 +46,7 @@ type Option func(*settings) error
 
 type settings struct {
 	token     string
+	approval  string
 	hc        *http.Client
 	tlsConfig *tls.Config
 	userAgent string
@@ -60,6 +62,22 @@ func WithToken(token string) Option {
 			return errors.New("arca: token contains characters not allowed in an HTTP header")
 		}
 		s.token = token
+		return nil
+	}
+}
+
+// approvalHeader carries the approval a request executes.
+const approvalHeader = "Arca-Approval"
+
+// WithApproval makes every request execute the approved request under dual
+// control with this id (see docs/access.md): repeat the refused request
+// with a Client made WithApproval(err.ApprovalID) once it is approved.
+func WithApproval(id string) Option {
+	return func(s *settings) error {
+		if !validHeaderValue(id) {
+			return errors.New("arca: invalid approval id")
+		}
+		s.approval = id
 		return nil
 	}
 }
@@ -127,7 +145,7 @@ func New(addr string, opts ...Option) (*Client, error) {
 	if hc == nil {
 		hc = newHTTPClient(s.tlsConfig)
 	}
-	return &Client{base: base, token: s.token, userAgent: s.userAgent, hc: hc}, nil
+	return &Client{base: base, token: s.token, approval: s.approval, userAgent: s.userAgent, hc: hc}, nil
 }
 
 // Address returns the normalised server address the Client talks to.
@@ -244,6 +262,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	}
 	if auth && c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.approval != "" {
+		req.Header.Set(approvalHeader, c.approval)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

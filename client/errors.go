@@ -113,6 +113,9 @@ type Error struct {
 	// RequestID is the response's X-Request-Id, which names the request in
 	// the server's audit log and logs; it may be empty.
 	RequestID string
+	// ApprovalID names the pending approval of an approval_required error:
+	// once approvers approve it, repeat the request WithApproval(id).
+	ApprovalID string
 }
 
 // Error formats the code, message, HTTP status and request id. The server's
@@ -148,8 +151,9 @@ func IsCode(err error, code string) bool {
 
 // errorDetail is the inner object of the API's error shape.
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	ApprovalID string `json:"approval_id"`
 }
 
 // errorBody is the API's error shape: {"error":{"code","message"}}.
@@ -166,6 +170,7 @@ func newError(status int, requestID string, body []byte) *Error {
 	if json.Unmarshal(body, &eb) == nil && eb.Error != nil && eb.Error.Code != "" {
 		e.Code = eb.Error.Code
 		e.Message = eb.Error.Message
+		e.ApprovalID = eb.Error.ApprovalID
 		return e
 	}
 	e.Message = "unexpected response from server: " + strconv.Itoa(status) + " " + http.StatusText(status)

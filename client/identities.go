@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"time"
@@ -9,16 +12,19 @@ import (
 
 // Identity is an application or a person allowed to call Arca.
 type Identity struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Type      string    `json:"type"` // "service" or "human"
-	Owner     string    `json:"owner"`
-	Status    string    `json:"status"` // "active" or "disabled"
-	Roles     []Role    `json:"roles"`
-	Policies  []string  `json:"policies"`
-	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Type     string   `json:"type"` // "service" or "human"
+	Owner    string   `json:"owner"`
+	Status   string   `json:"status"` // "active" or "disabled"
+	Roles    []Role   `json:"roles"`
+	Policies []string `json:"policies"`
+	// Certificates are the SHA-256 fingerprints of the public keys of the
+	// client certificates that authenticate the identity over mTLS.
+	Certificates []string  `json:"certificates"`
+	CreatedAt    time.Time `json:"created_at"`
+	CreatedBy    string    `json:"created_by"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Role grants a built-in role (admin, key-custodian, crypto-user, auditor,
@@ -36,15 +42,26 @@ type CreateIdentityRequest struct {
 	Owner    string   `json:"owner,omitempty"`
 	Roles    []Role   `json:"roles,omitempty"`
 	Policies []string `json:"policies,omitempty"`
+	// Certificates binds client certificates (CertificateFingerprint).
+	Certificates []string `json:"certificates,omitempty"`
 }
 
 // UpdateIdentityRequest is the body of PATCH /v1/identities/{identity};
 // nil fields are left unchanged.
 type UpdateIdentityRequest struct {
-	Status   *string   `json:"status,omitempty"`
-	Owner    *string   `json:"owner,omitempty"`
-	Roles    *[]Role   `json:"roles,omitempty"`
-	Policies *[]string `json:"policies,omitempty"`
+	Status       *string   `json:"status,omitempty"`
+	Owner        *string   `json:"owner,omitempty"`
+	Roles        *[]Role   `json:"roles,omitempty"`
+	Policies     *[]string `json:"policies,omitempty"`
+	Certificates *[]string `json:"certificates,omitempty"`
+}
+
+// CertificateFingerprint is how Arca names a client certificate's key: the
+// hex SHA-256 of its SubjectPublicKeyInfo (unchanged when the certificate
+// is renewed for the same key).
+func CertificateFingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
 }
 
 // Token is an issued bearer token; Token itself is only in the response
@@ -185,4 +202,36 @@ func (c *Client) ListAccessPolicies(ctx context.Context) ([]AccessPolicy, error)
 func (c *Client) DeleteAccessPolicy(ctx context.Context, name string) error {
 	_, err := c.do(ctx, http.MethodDelete, "/v1/access-policies/"+url.PathEscape(name), nil, true, nil, nil)
 	return err
+}
+
+// AccessMatrix is what every identity may do (GET /v1/reports/access-matrix):
+// grants are "allowed" or "conditional"; actions never allowed are absent.
+type AccessMatrix struct {
+	GeneratedAt time.Time        `json:"generated_at"`
+	Identities  []IdentityAccess `json:"identities"`
+}
+
+// IdentityAccess is one identity's row of the access matrix.
+type IdentityAccess struct {
+	ID     string            `json:"id"`
+	Name   string            `json:"name"`
+	Status string            `json:"status"`
+	Server map[string]string `json:"server"`
+	Keys   []KeyAccess       `json:"keys"`
+}
+
+// KeyAccess is what an identity may do with one key.
+type KeyAccess struct {
+	KeyID   string            `json:"key_id"`
+	Key     string            `json:"key"`
+	Actions map[string]string `json:"actions"`
+}
+
+// AccessMatrix calls GET /v1/reports/access-matrix.
+func (c *Client) AccessMatrix(ctx context.Context) (*AccessMatrix, error) {
+	var out AccessMatrix
+	if _, err := c.do(ctx, http.MethodGet, "/v1/reports/access-matrix", nil, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -121,3 +121,26 @@ func (c *Client) Seal(ctx context.Context) (*SealStatus, error) {
 	}
 	return &out, nil
 }
+
+// RootGeneration is the progress of a break-glass root token generation.
+type RootGeneration struct {
+	Progress  int    `json:"progress"`
+	Threshold int    `json:"threshold"`
+	RootToken string `json:"root_token,omitempty"`
+}
+
+// GenerateRoot calls POST /v1/sys/generate-root with one unseal share;
+// once the threshold is reached the response holds a new root token.
+func (c *Client) GenerateRoot(ctx context.Context, share string) (*RootGeneration, error) {
+	var out RootGeneration
+	if _, err := c.do(ctx, http.MethodPost, "/v1/sys/generate-root", nil, false, map[string]string{"share": share}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CancelGenerateRoot discards the shares submitted for root generation.
+func (c *Client) CancelGenerateRoot(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodPost, "/v1/sys/generate-root", nil, false, map[string]bool{"cancel": true}, nil)
+	return err
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"gopkg.in/yaml.v3"
 
 	"github.com/arcakms/arca/internal/cli"
 	"github.com/arcakms/arca/internal/config"
@@ -45,6 +46,13 @@ func TestScripts(t *testing.T) {
 			// Scripts that ship a policy.yaml run under that crypto policy.
 			if p := filepath.Join(env.WorkDir, "policy.yaml"); fileExists(p) {
 				cfg.PolicyFile = p
+			}
+			// Scripts that ship an approvals.yaml run with those
+			// dual-control rules (the server config's approvals list).
+			if b, err := os.ReadFile(filepath.Join(env.WorkDir, "approvals.yaml")); err == nil {
+				if err := yaml.Unmarshal(b, &cfg.Approvals); err != nil {
+					return err
+				}
 			}
 			opts := server.Options{Dev: dev, DevRootToken: devRootToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			if !dev {

@@ -29,7 +29,7 @@ var roleActions = map[string][]Action{
 	RoleCryptoUser: {KeyRead, KeyEncrypt, KeyDecrypt, KeyRewrap, KeyDataKey, KeyMAC, KeySign, KeyVerify, RandomGenerate},
 	// Read-only: the audit trail, reports, metadata and policies.
 	RoleAuditor: {AuditRead, ReportRead, KeyRead, KeyList, PolicyRead, IdentityRead, ApprovalRead},
-	// Approves (or refuses) pending requests of others.
+	// Approves pending requests of others.
 	RoleApprover: {ApprovalRead, ApprovalGrant},
 }
 

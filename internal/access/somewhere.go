@@ -41,3 +41,54 @@ func reachesSome(selectors []string, a Action) bool {
 	}
 	return false
 }
+
+// Grant is how far an identity's policies allow an action on a resource,
+// whatever the request: for access reviews.
+type Grant string
+
+// Grants.
+const (
+	// Granted: an unconditional allow applies and no deny can.
+	Granted Grant = "allowed"
+	// Conditional: allowed only for some requests (source, time, context,
+	// MFA), or a conditional deny may refuse it.
+	Conditional Grant = "conditional"
+	// Denied: no request is allowed.
+	Denied Grant = "denied"
+)
+
+// Effective computes the Grant of action on res under policies: the same
+// matching rules as Evaluate, over every possible request.
+func Effective(policies []Policy, action Action, res Resource) Grant {
+	allow, conditionalAllow, conditionalDeny := false, false, false
+	for _, p := range policies {
+		for _, st := range p.Statements {
+			if !st.matches(Request{Action: action, Resource: res}) {
+				continue
+			}
+			unconditional := st.Conditions.empty()
+			switch {
+			case st.Effect == Deny && unconditional:
+				return Denied
+			case st.Effect == Deny:
+				conditionalDeny = true
+			case unconditional:
+				allow = true
+			default:
+				conditionalAllow = true
+			}
+		}
+	}
+	switch {
+	case allow && !conditionalDeny:
+		return Granted
+	case allow || conditionalAllow:
+		return Conditional
+	}
+	return Denied
+}
+
+// empty reports whether no condition is set.
+func (c *Conditions) empty() bool {
+	return len(c.SourceCIDRs) == 0 && c.TimeWindow == nil && len(c.Context) == 0 && !c.MFA && c.MFAMaxAge == 0
+}

@@ -15,9 +15,11 @@ import (
 
 // Environment variables read when the matching flag is not given.
 const (
-	envAddr   = "ARCA_ADDR"
-	envToken  = "ARCA_TOKEN"
-	envCACert = "ARCA_CACERT"
+	envAddr       = "ARCA_ADDR"
+	envToken      = "ARCA_TOKEN"
+	envCACert     = "ARCA_CACERT"
+	envClientCert = "ARCA_CLIENT_CERT"
+	envClientKey  = "ARCA_CLIENT_KEY"
 )
 
 // defaultAddr is the address of a local development server.
@@ -34,19 +36,25 @@ const userAgent = "arca-cli/1"
 
 // Names of the global flags.
 const (
-	flagAddr   = "addr"
-	flagToken  = "token"
-	flagCACert = "ca-cert"
-	flagOutput = "output"
+	flagAddr       = "addr"
+	flagToken      = "token"
+	flagCACert     = "ca-cert"
+	flagOutput     = "output"
+	flagApproval   = "approval"
+	flagClientCert = "client-cert"
+	flagClientKey  = "client-key"
 )
 
 // globalFlags are the settings shared by every command, resolved from the
 // persistent flags and the environment (flags win).
 type globalFlags struct {
-	addr   string
-	token  string
-	caCert string
-	output string
+	addr       string
+	token      string
+	caCert     string
+	output     string
+	approval   string
+	clientCert string
+	clientKey  string
 }
 
 // addGlobalFlags declares the persistent flags on the root command.
@@ -56,16 +64,25 @@ func addGlobalFlags(root *cobra.Command) {
 	pf.String(flagToken, "", "bearer token (env "+envToken+"; prefer the environment, flags show in the process list)")
 	pf.String(flagCACert, "", "PEM file with the CA certificate(s) to verify the server's TLS certificate (env "+envCACert+")")
 	pf.StringP(flagOutput, "o", outputText, "output format: text or json")
+	pf.String(flagClientCert, "", "PEM client certificate for mutual TLS: authenticates its bound identity without a token (env "+envClientCert+")")
+	pf.String(flagClientKey, "", "PEM private key of --client-cert (env "+envClientKey+")")
+	pf.String(flagApproval, "", "execute the approved request under dual control with this approval id (see \"arca approval\")")
 }
 
 // loadGlobalFlags resolves the global settings for cmd (flag, else
 // environment variable, else default) and validates --output.
 func loadGlobalFlags(cmd *cobra.Command) (*globalFlags, error) {
 	g := &globalFlags{
-		addr:   resolveFlag(cmd, flagAddr, envAddr),
-		token:  resolveFlag(cmd, flagToken, envToken),
-		caCert: resolveFlag(cmd, flagCACert, envCACert),
-		output: resolveFlag(cmd, flagOutput, ""),
+		addr:       resolveFlag(cmd, flagAddr, envAddr),
+		token:      resolveFlag(cmd, flagToken, envToken),
+		caCert:     resolveFlag(cmd, flagCACert, envCACert),
+		output:     resolveFlag(cmd, flagOutput, ""),
+		approval:   resolveFlag(cmd, flagApproval, ""),
+		clientCert: resolveFlag(cmd, flagClientCert, envClientCert),
+		clientKey:  resolveFlag(cmd, flagClientKey, envClientKey),
+	}
+	if (g.clientCert == "") != (g.clientKey == "") {
+		return nil, usageErrorf(cmd, "give --client-cert and --client-key together")
 	}
 	switch g.output {
 	case outputText, outputJSON:
@@ -114,10 +131,23 @@ func (g *globalFlags) client() (*client.Client, error) {
 	if g.token != "" {
 		opts = append(opts, client.WithToken(g.token))
 	}
-	if g.caCert != "" {
-		cfg, err := tlsConfigFromCAFile(g.caCert)
-		if err != nil {
-			return nil, err
+	if g.approval != "" {
+		opts = append(opts, client.WithApproval(g.approval))
+	}
+	if g.caCert != "" || g.clientCert != "" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if g.caCert != "" {
+			var err error
+			if cfg, err = tlsConfigFromCAFile(g.caCert); err != nil {
+				return nil, err
+			}
+		}
+		if g.clientCert != "" {
+			pair, err := tls.LoadX509KeyPair(g.clientCert, g.clientKey)
+			if err != nil {
+				return nil, fmt.Errorf("loading the client certificate: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
 		}
 		opts = append(opts, client.WithTLSConfig(cfg))
 	}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"strings"
@@ -51,7 +53,7 @@ const roleFlagHelp = `built-in role, optionally on a scope: ROLE or ROLE=key:GLO
 
 func newIdentityCreateCommand() *cobra.Command {
 	var req client.CreateIdentityRequest
-	var roles []string
+	var roles, certs []string
 	cmd := &cobra.Command{
 		Use:          "create NAME",
 		Short:        "Create an identity",
@@ -67,6 +69,11 @@ func newIdentityCreateCommand() *cobra.Command {
 			if req.Roles, err = parseRoles(cmd, roles); err != nil {
 				return err
 			}
+			if len(certs) > 0 {
+				if req.Certificates, err = certFingerprints(certs); err != nil {
+					return err
+				}
+			}
 			id, err := c.CreateIdentity(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -79,7 +86,30 @@ func newIdentityCreateCommand() *cobra.Command {
 	f.StringVar(&req.Owner, "owner", "", "owning team or person")
 	f.StringArrayVar(&roles, "role", nil, roleFlagHelp)
 	f.StringArrayVar(&req.Policies, "policy", nil, "attach this access policy (repeatable)")
+	f.StringArrayVar(&certs, "cert", nil, "bind this client certificate (PEM file) for mutual TLS (repeatable)")
 	return cmd
+}
+
+// certFingerprints reads PEM certificate files and returns their public-key
+// fingerprints, the form the server binds.
+func certFingerprints(files []string) ([]string, error) {
+	out := []string{}
+	for _, f := range files {
+		raw, err := readFileLimited(f)
+		if err != nil {
+			return nil, err
+		}
+		block, _ := pem.Decode(raw)
+		if block == nil || block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: no PEM CERTIFICATE", f)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, client.CertificateFingerprint(cert))
+	}
+	return out, nil
 }
 
 func printIdentityResult(cmd *cobra.Command, g *globalFlags, id *client.Identity) error {
@@ -98,6 +128,7 @@ func printIdentity(w io.Writer, id *client.Identity) error {
 	fmt.Fprintf(tw, "Owner:\t%s\n", orDash(id.Owner))
 	fmt.Fprintf(tw, "Roles:\t%s\n", orDash(formatRoles(id.Roles)))
 	fmt.Fprintf(tw, "Policies:\t%s\n", orDash(strings.Join(id.Policies, ", ")))
+	fmt.Fprintf(tw, "Certificates:\t%d bound\n", len(id.Certificates))
 	fmt.Fprintf(tw, "Created:\t%s by %s\n", formatTime(id.CreatedAt), orDash(id.CreatedBy))
 	return tw.Flush()
 }
@@ -163,7 +194,7 @@ func newIdentityShowCommand() *cobra.Command {
 
 func newIdentityUpdateCommand() *cobra.Command {
 	var status, owner string
-	var roles, policies []string
+	var roles, policies, certs []string
 	cmd := &cobra.Command{
 		Use:   "update IDENTITY",
 		Short: "Enable or disable an identity, or replace its roles or policies",
@@ -202,6 +233,15 @@ but do not work until --enable). --role and --policy replace the whole list
 				}
 				req.Roles = &rs
 			}
+			if fl.Changed("cert") {
+				fps := []string{}
+				if !(len(certs) == 1 && certs[0] == "none") {
+					if fps, err = certFingerprints(certs); err != nil {
+						return err
+					}
+				}
+				req.Certificates = &fps
+			}
 			if fl.Changed("policy") {
 				ps := []string{}
 				if !(len(policies) == 1 && policies[0] == "none") {
@@ -222,6 +262,7 @@ but do not work until --enable). --role and --policy replace the whole list
 	f.StringVar(&owner, "owner", "", "owning team or person")
 	f.StringArrayVar(&roles, "role", nil, roleFlagHelp+`; replaces the list ("none" clears it)`)
 	f.StringArrayVar(&policies, "policy", nil, `access policy (repeatable); replaces the list ("none" clears it)`)
+	f.StringArrayVar(&certs, "cert", nil, `client certificate PEM file for mutual TLS (repeatable); replaces the list ("none" clears it)`)
 	return cmd
 }
 

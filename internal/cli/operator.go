@@ -27,6 +27,7 @@ func newOperatorCommand() *cobra.Command {
 	cmd.AddCommand(
 		newOperatorInitCommand(),
 		newOperatorUnsealCommand(),
+		newOperatorGenerateRootCommand(),
 		newOperatorSealCommand(),
 		newOperatorStatusCommand(),
 	)
@@ -120,6 +121,58 @@ With --reset, discard the shares submitted so far.`,
 		},
 	}
 	cmd.Flags().BoolVar(&reset, "reset", false, "discard the shares submitted so far")
+	return cmd
+}
+
+func newOperatorGenerateRootCommand() *cobra.Command {
+	var cancel bool
+	cmd := &cobra.Command{
+		Use:   "generate-root [SHARE]",
+		Short: "Break glass: create a new root token with a quorum of unseal shares",
+		Long: `Submit one unseal share towards a new root token, on an unsealed server:
+once as many distinct shares as unsealing needs have been submitted, the
+server prints a new root token (once). This is the way back in after the
+root token was revoked and no administrator is left. Each submission is
+audited. Without SHARE the share is read from stdin.
+
+With --cancel, discard the shares submitted so far.`,
+		Args:         usageArgs(cobra.MaximumNArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if cancel {
+				if len(args) > 0 {
+					return usageErrorf(cmd, "give either SHARE or --cancel, not both")
+				}
+				if err := c.CancelGenerateRoot(cmd.Context()); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), "Root token generation cancelled.")
+				return err
+			}
+			share, err := readShare(cmd, args)
+			if err != nil {
+				return err
+			}
+			res, err := c.GenerateRoot(cmd.Context(), share)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			if res.RootToken != "" {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Root token: %s\nRevoke it (arca token revoke) as soon as an administrator identity is restored.\n", res.RootToken)
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Progress: %d of %d shares\n", res.Progress, res.Threshold)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&cancel, "cancel", false, "discard the shares submitted so far")
 	return cmd
 }
 

@@ -89,6 +89,10 @@ func addCommands(root *cobra.Command) {
 		newIdentityCommand(),
 		newTokenCommand(),
 		newAccessPolicyCommand(),
+		newApprovalCommand(),
+		newMFACommand(),
+		newAccessCommand(),
+		newLoginCommand(),
 		// server and bench commands are added in server.go and bench.go
 		newServerCommand(),
 		newBenchCommand(),

@@ -30,12 +30,51 @@ type Config struct {
 	// PolicyFile is the crypto policy (YAML); empty means the permissive
 	// default policy.
 	PolicyFile string `yaml:"policy_file"`
+	// Approvals puts actions under dual control (quorum approval): none
+	// by default. See docs/access.md.
+	Approvals []Approval `yaml:"approvals"`
+	// RateLimit bounds each identity's requests; none by default.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// SeparationOfDuties lists pairs of built-in roles no identity may
+	// hold on overlapping scopes; absent means the built-in rules
+	// (docs/access.md), an empty list means none.
+	SeparationOfDuties *[]SoDRule `yaml:"separation_of_duties"`
+}
+
+// SoDRule forbids holding two roles together, with the reason shown in
+// refusals.
+type SoDRule struct {
+	Roles  []string `yaml:"roles"`
+	Reason string   `yaml:"reason"`
+}
+
+// RateLimit is a per-identity token bucket: RequestsPerSecond on average,
+// bursts of Burst. Zero RequestsPerSecond means no limit.
+type RateLimit struct {
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	Burst             int     `yaml:"burst"`
+}
+
+// Approval is one dual-control rule: requests for Action wait for
+// Approvers approvals by other identities, within TTL (a Go duration or
+// days, e.g. "24h", "2d").
+type Approval struct {
+	Action    string `yaml:"action"`
+	Approvers int    `yaml:"approvers"`
+	TTL       string `yaml:"ttl"`
 }
 
 // TLS holds the server certificate and key files (PEM).
 type TLS struct {
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
+	// ClientCAFile (PEM) enables client certificate authentication (mTLS):
+	// certificates signed by these CAs authenticate the identity bound to
+	// their public key.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// RequireClientCert refuses TLS connections without a valid client
+	// certificate (bearer tokens then work only alongside one).
+	RequireClientCert bool `yaml:"require_client_cert"`
 }
 
 // Enabled reports whether TLS is configured.
@@ -91,6 +130,7 @@ var envVars = []struct {
 	{"ARCA_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
 	{"ARCA_TLS_CERT_FILE", func(c *Config, v string) error { c.TLS.CertFile = v; return nil }},
 	{"ARCA_TLS_KEY_FILE", func(c *Config, v string) error { c.TLS.KeyFile = v; return nil }},
+	{"ARCA_TLS_CLIENT_CA_FILE", func(c *Config, v string) error { c.TLS.ClientCAFile = v; return nil }},
 	{"ARCA_STORAGE_TYPE", func(c *Config, v string) error { c.Storage.Type = v; return nil }},
 	{"ARCA_STORAGE_PATH", func(c *Config, v string) error { c.Storage.Path = v; return nil }},
 	{"ARCA_AUDIT_PATH", func(c *Config, v string) error { c.Audit.Path = v; return nil }},
@@ -134,6 +174,12 @@ func (c *Config) Validate() error {
 	if c.TLS.Enabled() && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		return errors.New("config: tls needs both cert_file and key_file")
 	}
+	if (c.TLS.ClientCAFile != "" || c.TLS.RequireClientCert) && !c.TLS.Enabled() {
+		return errors.New("config: tls.client_ca_file and tls.require_client_cert need tls.cert_file and tls.key_file")
+	}
+	if c.TLS.RequireClientCert && c.TLS.ClientCAFile == "" {
+		return errors.New("config: tls.require_client_cert needs tls.client_ca_file")
+	}
 	if !c.TLS.Enabled() && !IsLoopback(host) {
 		return fmt.Errorf("config: refusing plain HTTP on %q: without TLS Arca listens only on a loopback address (configure tls.cert_file and tls.key_file)", c.Listen)
 	}
@@ -142,6 +188,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.Path == "" || c.Audit.Path == "" {
 		return errors.New("config: storage.path and audit.path are required")
+	}
+	if c.RateLimit.RequestsPerSecond < 0 || c.RateLimit.Burst < 0 || (c.RateLimit.RequestsPerSecond > 0 && c.RateLimit.Burst < 1) {
+		return errors.New("config: rate_limit needs requests_per_second > 0 and burst >= 1 (or requests_per_second 0 for no limit)")
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":

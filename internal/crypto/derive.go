@@ -48,6 +48,10 @@ func hkdfSHA256(secret, salt []byte, info string, n int) ([]byte, error) {
 	return hkdf.Key(sha256.New, secret, salt, info, n)
 }
 
+// CanonicalContext is the canonical byte encoding of an encryption
+// context (see canonicalContext), for callers that bind or hash contexts.
+func CanonicalContext(ctx map[string]string) []byte { return canonicalContext(ctx) }
+
 // canonicalContext encodes a context: the entry count, then each entry
 // sorted by key as length-prefixed key and value (4-byte big-endian lengths).
 func canonicalContext(ctx map[string]string) []byte {

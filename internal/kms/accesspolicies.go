@@ -2,7 +2,9 @@ package kms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/arcakms/arca/internal/access"
@@ -47,6 +49,15 @@ func (s *Service) PutAccessPolicy(ctx context.Context, p access.Policy) (err err
 	}
 	if len(p.Statements) > 100 {
 		return Errorf(CodeInvalidArgument, "at most 100 statements")
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return internal("encode access policy", err)
+	}
+	if err := s.dualControl(ctx, kr, t, gated{action: access.PolicyWrite, op: OpAccessPolicyPut,
+		summary: fmt.Sprintf("create or replace access policy %q (SHA-256 %s)", p.Name, hashOf(body)[:16]),
+		parts:   []string{"put", p.Name, hashOf(body)}}); err != nil {
+		return err
 	}
 	err = s.update(ctx, OpAccessPolicyPut, t, func(tx storage.Tx) error {
 		v, err := encodeRecord(kr, nsAccessPolicies, p.Name, accessPolicyRecord{p})
@@ -153,6 +164,10 @@ func (s *Service) DeleteAccessPolicy(ctx context.Context, name string) (err erro
 	if err := s.authorize(ctx, t, access.PolicyWrite, access.Resource{}, nil); err != nil {
 		return err
 	}
+	if err := s.dualControl(ctx, kr, t, gated{action: access.PolicyWrite, op: OpAccessPolicyDelete,
+		summary: fmt.Sprintf("delete access policy %q", name), parts: []string{"delete", name}}); err != nil {
+		return err
+	}
 	err = s.update(ctx, OpAccessPolicyDelete, t, func(tx storage.Tx) error {
 		if !namePattern.MatchString(name) {
 			return storage.ErrNotFound
@@ -165,7 +180,7 @@ func (s *Service) DeleteAccessPolicy(ctx context.Context, name string) (err erro
 			return err
 		}
 		if len(users) > 0 {
-			return Errorf(CodeConflict, "access policy %q is attached to %d identities (%s...): detach it first", name, len(users), users[0])
+			return Errorf(CodeConflict, "access policy %q is attached to %d identity(ies), e.g. %q: detach it first", name, len(users), users[0])
 		}
 		return tx.Delete(nsAccessPolicies, name)
 	})

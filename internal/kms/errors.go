@@ -3,6 +3,7 @@ package kms
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. Adapters map codes to their
@@ -70,6 +71,19 @@ const (
 	CodeAccessPolicyNotFound Code = "access_policy_not_found"
 	// CodeTokenNotFound: no token has that accessor.
 	CodeTokenNotFound Code = "token_not_found"
+	// CodeApprovalRequired: the action is under dual control; a pending
+	// approval was recorded (Error.ApprovalID).
+	CodeApprovalRequired Code = "approval_required"
+	// CodeApprovalNotFound: no approval has that id.
+	CodeApprovalNotFound Code = "approval_not_found"
+	// CodeApprovalNotUsable: the approval is not in a state, or not for a
+	// request, that allows what was asked.
+	CodeApprovalNotUsable Code = "approval_not_usable"
+	// CodeMFAFailed: a TOTP code was wrong, expired or replayed, or TOTP is
+	// locked after repeated failures.
+	CodeMFAFailed Code = "mfa_failed"
+	// CodeMFANotEnrolled: the identity has no (confirmed) TOTP enrolment.
+	CodeMFANotEnrolled Code = "mfa_not_enrolled"
 	// CodeSoDViolation refuses grants that separation of duties keeps apart.
 	CodeSoDViolation Code = "separation_of_duties"
 	// CodeInvalidImport: imported material did not unwrap, or is not a
@@ -84,6 +98,11 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+	// ApprovalID names the pending approval of a CodeApprovalRequired
+	// refusal.
+	ApprovalID string
+	// RetryAfter says when a CodeRateLimited request may be retried.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/storage"
 	"github.com/arcakms/arca/internal/storage/bolt"
@@ -49,6 +50,8 @@ type envConfig struct {
 	maxCachedKeys int
 	// now is passed to Options.Now.
 	now func() time.Time
+	// approvals is passed to Options.Approvals.
+	approvals map[access.Action]ApprovalRule
 }
 
 // quietLogger drops operational logs: tests provoke errors on purpose.
@@ -81,7 +84,7 @@ func newService(tb testing.TB, store storage.Store, log audit.Log, cfg envConfig
 	tb.Helper()
 	s, err := New(context.Background(), Options{
 		Store: store, Audit: log, Logger: quietLogger(), Now: cfg.now,
-		Version: "test", MaxCachedKeys: cfg.maxCachedKeys,
+		Version: "test", MaxCachedKeys: cfg.maxCachedKeys, Approvals: cfg.approvals,
 	})
 	if err != nil {
 		tb.Fatalf("kms.New: %v", err)

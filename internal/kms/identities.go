@@ -2,8 +2,11 @@ package kms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,16 +52,19 @@ const (
 // IdentityInfo is an identity's metadata: who it is, and what it is
 // granted (roles on scopes, and named access policies).
 type IdentityInfo struct {
-	ID        string
-	Name      string
-	Type      IdentityType
-	Owner     string
-	Status    IdentityStatus
-	Roles     []access.Binding
-	Policies  []string
-	CreatedAt time.Time
-	CreatedBy string
-	UpdatedAt time.Time
+	ID       string
+	Name     string
+	Type     IdentityType
+	Owner    string
+	Status   IdentityStatus
+	Roles    []access.Binding
+	Policies []string
+	// Certificates are the public-key fingerprints (CertFingerprint) of
+	// the client certificates that authenticate the identity over mTLS.
+	Certificates []string
+	CreatedAt    time.Time
+	CreatedBy    string
+	UpdatedAt    time.Time
 }
 
 // identityRecord is the stored form of IdentityInfo.
@@ -70,6 +76,7 @@ type identityRecord struct {
 	Status    IdentityStatus   `json:"status"`
 	Roles     []access.Binding `json:"roles,omitempty"`
 	Policies  []string         `json:"policies,omitempty"`
+	Certs     []string         `json:"certificates,omitempty"`
 	CreatedAt time.Time        `json:"created_at"`
 	CreatedBy string           `json:"created_by"`
 	UpdatedAt time.Time        `json:"updated_at"`
@@ -77,7 +84,7 @@ type identityRecord struct {
 
 func (r *identityRecord) public() *IdentityInfo {
 	return &IdentityInfo{ID: r.ID, Name: r.Name, Type: r.Type, Owner: r.Owner, Status: r.Status,
-		Roles: slices.Clone(r.Roles), Policies: slices.Clone(r.Policies), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt}
+		Roles: slices.Clone(r.Roles), Policies: slices.Clone(r.Policies), Certificates: slices.Clone(r.Certs), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt}
 }
 
 // CreateIdentityRequest describes a new identity.
@@ -87,6 +94,9 @@ type CreateIdentityRequest struct {
 	Owner    string
 	Roles    []access.Binding
 	Policies []string
+	// Certificates bind client certificates (CertFingerprint) to the
+	// identity, for mTLS.
+	Certificates []string
 }
 
 // checkGrants validates roles and policy names and the separation-of-duties
@@ -144,10 +154,18 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 	if err := validIdentity(req.Name, req.Type, req.Owner); err != nil {
 		return nil, err
 	}
+	if err := validFingerprints(req.Certificates); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	rec := &identityRecord{ID: uuid.NewString(), Name: req.Name, Type: req.Type, Owner: req.Owner, Status: StatusActive,
-		Roles: req.Roles, Policies: req.Policies, CreatedAt: now, CreatedBy: caller.ID, UpdatedAt: now}
+		Roles: req.Roles, Policies: req.Policies, Certs: req.Certificates, CreatedAt: now, CreatedBy: caller.ID, UpdatedAt: now}
 	t.resource = rec.ID
+	if len(rec.Roles)+len(rec.Policies)+len(rec.Certs) > 0 {
+		if err := s.grantControl(ctx, kr, t, rec.Name, rec.Roles, rec.Policies, rec.Certs); err != nil {
+			return nil, err
+		}
+	}
 	err = s.update(ctx, OpIdentityCreate, t, func(tx storage.Tx) error {
 		if err := s.checkGrants(tx, kr, rec.Roles, rec.Policies); err != nil {
 			return err
@@ -163,8 +181,10 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Create(nsIdentities, rec.ID, v)
-		return err
+		if _, err := tx.Create(nsIdentities, rec.ID, v); err != nil {
+			return err
+		}
+		return bindCertificates(tx, kr, rec.ID, nil, rec.Certs)
 	})
 	if errors.Is(err, storage.ErrExists) {
 		return nil, Errorf(CodeConflict, "an identity named %q already exists", req.Name)
@@ -173,6 +193,21 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 		return nil, storageError("create identity", err)
 	}
 	return rec.public(), nil
+}
+
+// grantControl applies dual control to a change of an identity's grants.
+func (s *Service) grantControl(ctx context.Context, kr *seal.Keyring, t *target, identity string, roles []access.Binding, policies, certs []string) error {
+	r, err := json.Marshal(roles)
+	if err != nil {
+		return internal("encode roles", err)
+	}
+	p, err := json.Marshal(policies)
+	if err != nil {
+		return internal("encode policies", err)
+	}
+	return s.dualControl(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpIdentityUpdate,
+		summary: fmt.Sprintf("grant identity %q roles %s, policies %s and %d client certificates", identity, r, p, len(certs)),
+		parts:   []string{identity, string(r), string(p), strings.Join(certs, ",")}})
 }
 
 // loadIdentity reads an identity by id or name.
@@ -284,6 +319,8 @@ type UpdateIdentityRequest struct {
 	Owner    *string
 	Roles    *[]access.Binding
 	Policies *[]string
+	// Certificates replaces the identity's client certificate bindings.
+	Certificates *[]string
 }
 
 // UpdateIdentity changes an identity's status, owner or grants. Disabling an
@@ -310,6 +347,27 @@ func (s *Service) UpdateIdentity(ctx context.Context, req UpdateIdentityRequest)
 	if o := req.Owner; o != nil && (len(*o) > maxOwner || !printable(*o)) {
 		return nil, Errorf(CodeInvalidArgument, "owner must be at most %d printable characters", maxOwner)
 	}
+	if c := req.Certificates; c != nil {
+		if err := validFingerprints(*c); err != nil {
+			return nil, err
+		}
+	}
+	if req.Roles != nil || req.Policies != nil || req.Certificates != nil {
+		var roles []access.Binding
+		var policies, certs []string
+		if req.Roles != nil {
+			roles = *req.Roles
+		}
+		if req.Policies != nil {
+			policies = *req.Policies
+		}
+		if req.Certificates != nil {
+			certs = *req.Certificates
+		}
+		if err := s.grantControl(ctx, kr, t, req.Identity, roles, policies, certs); err != nil {
+			return nil, err
+		}
+	}
 	var rec *identityRecord
 	err = s.update(ctx, OpIdentityUpdate, t, func(tx storage.Tx) error {
 		cur, rev, err := loadIdentity(tx, kr, req.Identity)
@@ -330,6 +388,12 @@ func (s *Service) UpdateIdentity(ctx context.Context, req UpdateIdentityRequest)
 		if req.Policies != nil {
 			next.Policies = *req.Policies
 		}
+		if req.Certificates != nil {
+			next.Certs = *req.Certificates
+			if err := bindCertificates(tx, kr, next.ID, cur.Certs, next.Certs); err != nil {
+				return err
+			}
+		}
 		if err := s.checkGrants(tx, kr, next.Roles, next.Policies); err != nil {
 			return err
 		}
@@ -342,7 +406,7 @@ func (s *Service) UpdateIdentity(ctx context.Context, req UpdateIdentityRequest)
 			return err
 		}
 		rec = &next
-		return keepAnAdministrator(tx, kr)
+		return s.keepAnAdministrator(tx, kr)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, identityNotFound(req.Identity)
@@ -383,13 +447,16 @@ func (s *Service) DeleteIdentity(ctx context.Context, ref string) (err error) {
 				return err
 			}
 		}
+		if err := bindCertificates(tx, kr, cur.ID, cur.Certs, nil); err != nil {
+			return err
+		}
 		if err := tx.Delete(nsIdentityNames, cur.Name); err != nil {
 			return err
 		}
 		if err := tx.Delete(nsIdentities, cur.ID); err != nil {
 			return err
 		}
-		return keepAnAdministrator(tx, kr)
+		return s.keepAnAdministrator(tx, kr)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return identityNotFound(ref)

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,6 +83,11 @@ func (s *Service) CreateToken(ctx context.Context, req CreateTokenRequest) (tok 
 	now := s.now().UTC()
 	rec := &tokenRecord{Hash: hash, Accessor: "tok-" + uuid.NewString(), Name: req.Name, CreatedAt: now,
 		ExpiresAt: now.Add(ttl), TTL: ttl, CreatedBy: caller.ID}
+	if err := s.dualControl(ctx, kr, t, gated{action: access.TokenCreate, op: OpTokenCreate,
+		summary: fmt.Sprintf("issue a token (ttl %s) for identity %q", ttl, req.Identity),
+		parts:   []string{req.Identity, ttl.String(), req.Name}}); err != nil {
+		return nil, err
+	}
 	err = s.update(ctx, OpTokenCreate, t, func(tx storage.Tx) error {
 		ir, _, err := loadIdentity(tx, kr, req.Identity)
 		if err != nil {
@@ -144,7 +150,7 @@ func (s *Service) RevokeToken(ctx context.Context, accessor string) (err error) 
 		if err := tx.Delete(nsTokenAccessors, accessor); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		return keepAnAdministrator(tx, kr)
+		return s.keepAnAdministrator(tx, kr)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return Errorf(CodeTokenNotFound, "no token has accessor %q", truncate(accessor, 64))
@@ -202,22 +208,23 @@ func scanAccessor(tx storage.Tx, kr *seal.Keyring, accessor string, rec *tokenRe
 
 // adminExists reports whether an active identity holding the admin role
 // has a token it can use: someone who can still administer the server.
-func adminExists(tx storage.Tx, kr *seal.Keyring) (bool, error) {
+func adminExists(tx storage.Tx, kr *seal.Keyring, now time.Time) (bool, error) {
 	admins := map[string]bool{}
+	found := false
 	err := eachRecord(tx, kr, nsIdentities, func(_ string, rec *identityRecord) error {
 		for _, b := range rec.Roles {
 			if rec.Status == StatusActive && b.Role == access.RoleAdmin {
 				admins[rec.ID] = true
+				found = found || len(rec.Certs) > 0 // authenticates by certificate
 			}
 		}
 		return nil
 	})
-	if err != nil || len(admins) == 0 {
-		return false, err
+	if err != nil || len(admins) == 0 || found {
+		return found, err
 	}
-	found := false
 	err = eachRecord(tx, kr, nsTokens, func(_ string, rec *tokenRecord) error {
-		found = found || admins[rec.IdentityID]
+		found = found || (admins[rec.IdentityID] && (rec.ExpiresAt.IsZero() || now.Before(rec.ExpiresAt)))
 		return nil
 	})
 	return found, err
@@ -235,16 +242,16 @@ func rootTokenExists(tx storage.Tx, kr *seal.Keyring) (bool, error) {
 
 // keepAnAdministrator refuses, inside a change's transaction, a change that
 // would leave the server with neither a root token nor an usable admin.
-func keepAnAdministrator(tx storage.Tx, kr *seal.Keyring) error {
+func (s *Service) keepAnAdministrator(tx storage.Tx, kr *seal.Keyring) error {
 	if ok, err := rootTokenExists(tx, kr); err != nil || ok {
 		return err
 	}
-	ok, err := adminExists(tx, kr)
+	ok, err := adminExists(tx, kr, s.now())
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return Errorf(CodeConflict, "this change would leave the server without an administrator: the root token is revoked and no other active admin identity has a token")
+		return Errorf(CodeConflict, "this change would leave the server without an administrator: the root token is revoked and no other active admin identity has an unexpired token or a client certificate")
 	}
 	return nil
 }

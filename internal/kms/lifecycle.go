@@ -116,6 +116,26 @@ func lifecycleAction(a lifecycle.Action) access.Action {
 	return access.KeyLifecycle
 }
 
+// destroyControl authorises a destruction request and applies dual
+// control to it, before the change's transaction.
+func (s *Service) destroyControl(ctx context.Context, kr *seal.Keyring, t *target, req ChangeStateRequest, waiting time.Duration) error {
+	ck, err := s.resolve(ctx, kr, req.Key)
+	if err != nil {
+		return err
+	}
+	t.keyID = ck.rec.ID
+	if err := s.authorize(ctx, t, access.KeyDestroy, keyResource(ck.rec), nil); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("key %q", ck.rec.Name)
+	if req.Version != 0 {
+		what = fmt.Sprintf("version %d of key %q", req.Version, ck.rec.Name)
+	}
+	return s.dualControl(ctx, kr, t, gated{action: access.KeyDestroy, op: OpKeyLifecycle, keyID: ck.rec.ID,
+		summary: fmt.Sprintf("schedule the destruction of %s after %s", what, waiting),
+		parts:   []string{"schedule-destruction", fmt.Sprint(req.Version), waiting.String()}})
+}
+
 // ChangeKeyState applies a lifecycle action to a key. The key's state gates
 // every use of each of its versions.
 func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (key *Key, err error) {
@@ -139,6 +159,11 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 		return nil, err
 	}
 	op = OpKeyLifecycle + "." + string(a)
+	if a == lifecycle.ScheduleDestruction {
+		if err := s.destroyControl(ctx, kr, t, req, waiting); err != nil {
+			return nil, err
+		}
+	}
 	var rec *keyRecord
 	err = s.update(ctx, op, t, func(tx storage.Tx) error {
 		cur, rev, err := loadKey(tx, kr, req.Key)
@@ -189,6 +214,11 @@ func (s *Service) ChangeVersionState(ctx context.Context, req ChangeStateRequest
 	op = OpVersionLifecycle + "." + string(a)
 	if req.Version == 0 {
 		return nil, Errorf(CodeInvalidArgument, "version must be at least 1")
+	}
+	if a == lifecycle.ScheduleDestruction {
+		if err := s.destroyControl(ctx, kr, t, req, waiting); err != nil {
+			return nil, err
+		}
 	}
 	var vr versionRecord
 	var ck *cachedKey

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -189,11 +190,6 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 		t.keyID, t.keyVersion = ck.rec.ID, 0
 		return nil, nil, Errorf(CodeWrongKey, "the ciphertext was not made with key %q", ck.rec.Name)
 	}
-	if req.AllowCompromised {
-		if err := s.authorize(ctx, t, access.KeyDecryptCompromised, keyResource(ck.rec), b.Context); err != nil {
-			return nil, nil, err
-		}
-	}
 	ve, err := s.usableVersion(ctx, kr, ck, c.KeyVersion,
 		use{op: lifecycle.Decrypt, purpose: crypto.PurposeEncrypt, verb: "decrypt", allowCompromised: req.AllowCompromised}, t)
 	if err != nil {
@@ -202,6 +198,18 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	vk, err := ve.forContext(ck.id, ck.rec.Algorithm, b.Context)
 	if err != nil {
 		return nil, nil, derivedError(err)
+	}
+	if compromisedUse(ck, ve) {
+		// Decrypting with compromised material is its own permission,
+		// and may be under dual control.
+		if err := s.authorize(ctx, t, access.KeyDecryptCompromised, keyResource(ck.rec), b.Context); err != nil {
+			return nil, nil, err
+		}
+		if err := s.dualControl(ctx, kr, t, gated{action: access.KeyDecryptCompromised, op: OpDecrypt, keyID: ck.rec.ID,
+			summary: fmt.Sprintf("decrypt a ciphertext of compromised version %d of key %q", c.KeyVersion, ck.rec.Name),
+			parts:   []string{string(action), hashOf([]byte(ciphertext)), hashOf(b.AssociatedData), hashOf(crypto.CanonicalContext(b.Context))}}); err != nil {
+			return nil, nil, err
+		}
 	}
 	pt, err := vk.Open(c, b)
 	if errors.Is(err, crypto.ErrWrongKey) {

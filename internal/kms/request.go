@@ -44,6 +44,9 @@ type Request struct {
 	Received time.Time
 	// Identity is set once the caller has authenticated.
 	Identity *Identity
+	// ApprovalID names the approved request under dual control that this
+	// request executes, if any.
+	ApprovalID string
 }
 
 type requestKey struct{}

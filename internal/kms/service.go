@@ -35,6 +35,11 @@ type Options struct {
 	// SoD are the separation-of-duties rules among roles; nil means
 	// access.DefaultSoD.
 	SoD []access.SoDRule
+	// Approvals puts actions under dual control (see ApprovalRule); none
+	// by default.
+	Approvals map[access.Action]ApprovalRule
+	// RateLimit bounds each identity's request rate; none by default.
+	RateLimit RateLimit
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -48,10 +53,14 @@ type Service struct {
 	sealConfig atomic.Pointer[seal.Config]
 	keyring    atomic.Pointer[seal.Keyring]
 	unsealer   seal.Unsealer
+	// rootGen collects the shares of a break-glass root token generation.
+	rootGen seal.Unsealer
 
-	keys   *keyCache
-	policy atomic.Pointer[policy.Policy]
-	sod    []access.SoDRule
+	keys      *keyCache
+	policy    atomic.Pointer[policy.Policy]
+	sod       []access.SoDRule
+	approvals map[access.Action]ApprovalRule
+	limits    *limiters
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -71,7 +80,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
-		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD,
+		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit),
+	}
+	if err := ValidateApprovalRules(opts.Approvals); err != nil {
+		return nil, err
 	}
 	if s.sod == nil {
 		s.sod = access.DefaultSoD
@@ -122,6 +134,9 @@ func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
 	}
 	id, err := identity(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.throttle(ctx, id); err != nil {
 		return nil, nil, err
 	}
 	kr, err := s.unsealed()

@@ -244,6 +244,7 @@ func (s *Service) sealNow() {
 	}
 	s.keys.reset()
 	s.unsealer.Reset()
+	s.rootGen.Reset()
 }
 
 // Close seals the service. It does not close the store or the audit log,

@@ -36,6 +36,9 @@ type tokenRecord struct {
 	TTL time.Duration `json:"ttl,omitempty"`
 	// CreatedBy is who issued the token.
 	CreatedBy string `json:"created_by,omitempty"`
+	// MFAAt is when the identity passed a second factor to get this
+	// (session) token; zero for other tokens.
+	MFAAt time.Time `json:"mfa_at,omitzero"`
 }
 
 // newToken returns a fresh random token and its hash.
@@ -77,7 +80,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 		return nil, err
 	}
 	defer kr.Release()
+	if err := s.authBrake(ctx); err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, errUnauthorized // no credential: nothing was guessed
+	}
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 256 {
+		s.limits.failed(RequestFrom(ctx).Source, s.now())
 		return nil, errUnauthorized
 	}
 	hash := hashToken(token)
@@ -92,6 +102,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 		return err
 	})
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, errUnauthorized) {
+		s.limits.failed(RequestFrom(ctx).Source, s.now())
 		return nil, errUnauthorized
 	}
 	if err != nil {
@@ -126,6 +137,17 @@ func (s *Service) identityOf(tx storage.Tx, kr *seal.Keyring, hash string) (*Ide
 	if ir.Status != StatusActive {
 		return nil, errUnauthorized
 	}
+	full, err := s.identityFromRecord(tx, kr, ir)
+	if err != nil {
+		return nil, err
+	}
+	full.Method, full.Credential, full.MFAAt = id.Method, id.Credential, rec.MFAAt
+	return full, nil
+}
+
+// identityFromRecord builds the authenticated identity of an identity
+// record, with its effective policies read inside tx.
+func (s *Service) identityFromRecord(tx storage.Tx, kr *seal.Keyring, ir *identityRecord) (*Identity, error) {
 	named := map[string]access.Policy{}
 	for _, n := range ir.Policies {
 		var p accessPolicyRecord
@@ -134,6 +156,5 @@ func (s *Service) identityOf(tx storage.Tx, kr *seal.Keyring, hash string) (*Ide
 		}
 		named[n] = p.Policy
 	}
-	id.ID, id.Name, id.IdentityID, id.IdentityName, id.Policies = ir.ID, ir.Name, ir.ID, ir.Name, effectivePolicies(ir, named)
-	return id, nil
+	return &Identity{ID: ir.ID, Name: ir.Name, IdentityID: ir.ID, IdentityName: ir.Name, Policies: effectivePolicies(ir, named)}, nil
 }

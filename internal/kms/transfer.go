@@ -344,6 +344,11 @@ func (s *Service) ExportKey(ctx context.Context, req ExportRequest) (res *Export
 		}
 		return nil, err
 	}
+	if err := s.dualControl(ctx, kr, t, gated{action: access.KeyExport, op: OpKeyExport, keyID: ck.rec.ID,
+		summary: fmt.Sprintf("export version %d of key %q wrapped (%s) to the public key with SHA-256 %s", t.keyVersion, ck.rec.Name, scheme, hashOf([]byte(req.WrappingKey))[:16]),
+		parts:   []string{fmt.Sprint(t.keyVersion), string(scheme), hashOf([]byte(req.WrappingKey))}}); err != nil {
+		return nil, err
+	}
 	_, material, err := s.versionMaterial(ctx, kr, ck, t.keyVersion)
 	if err != nil {
 		return nil, err

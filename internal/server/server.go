@@ -95,7 +95,16 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if err != nil {
 		return nil, err
 	}
-	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.audit, Logger: s.log, Version: version.Version, Policy: pol}); err != nil {
+	approvals, err := approvalRules(cfg.Approvals)
+	if err != nil {
+		return nil, err
+	}
+	sod, err := sodRules(cfg.SeparationOfDuties)
+	if err != nil {
+		return nil, err
+	}
+	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.audit, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
+		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	if opts.Dev {
@@ -135,6 +144,10 @@ func (s *Server) listen() error {
 			return fmt.Errorf("server: load TLS certificate: %w", err)
 		}
 		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		if err := s.clientAuth(s.http.TLSConfig); err != nil {
+			_ = ln.Close()
+			return err
+		}
 		ln = tls.NewListener(ln, s.http.TLSConfig)
 		s.scheme = "https"
 	}

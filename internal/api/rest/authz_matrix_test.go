@@ -69,14 +69,23 @@ var authzMatrix = []struct {
 	{"POST", "/v1/identities/spare-identity/tokens", `{"ttl":"1h"}`, []string{asAdmin}},
 	{"DELETE", "/v1/tokens/tok-no-such-token", ``, []string{asAdmin}},
 	{"POST", "/v1/tokens/renew-self", `{}`, []string{asAdmin, asCustodian, asCrypto, asAuditor, asApprover, asNone}},
+	{"POST", "/v1/auth/mfa/totp/enroll", `{}`, []string{asAdmin, asCustodian, asCrypto, asAuditor, asApprover, asNone}},
+	{"POST", "/v1/auth/mfa/totp/confirm", `{"code":"abcdef"}`, []string{asAdmin, asCustodian, asCrypto, asAuditor, asApprover, asNone}},
+	{"POST", "/v1/auth/login", `{"code":"abcdef"}`, []string{asAdmin, asCustodian, asCrypto, asAuditor, asApprover, asNone}},
+	{"DELETE", "/v1/identities/no-such-identity/mfa", ``, []string{asAdmin}},
 	{"PUT", "/v1/access-policies/spare-policy", `{"statements":[{"effect":"allow","actions":["key:read"]}]}`, []string{asAdmin}},
 	{"GET", "/v1/access-policies", ``, []string{asAdmin, asCustodian, asAuditor}},
 	{"GET", "/v1/access-policies/spare-policy", ``, []string{asAdmin, asCustodian, asAuditor}},
 	{"DELETE", "/v1/access-policies/no-such-policy", ``, []string{asAdmin}},
+	{"GET", "/v1/approvals", ``, []string{asAdmin, asCustodian, asAuditor, asApprover}},
+	{"GET", "/v1/approvals/00000000-0000-4000-8000-000000000000", ``, []string{asAdmin, asCustodian, asAuditor, asApprover}},
+	{"POST", "/v1/approvals/00000000-0000-4000-8000-000000000000/approve", `{}`, []string{asApprover}},
+	{"POST", "/v1/approvals/00000000-0000-4000-8000-000000000000/cancel", `{}`, []string{asAdmin, asCustodian}},
 	{"GET", "/v1/policy", ``, []string{asAdmin, asCustodian, asAuditor}},
 	{"POST", "/v1/policy/reload", `{}`, []string{asAdmin}},
 	{"GET", "/v1/policy/check", ``, []string{asAuditor}},
 	{"GET", "/v1/reports/key-health", ``, []string{asAuditor}},
+	{"GET", "/v1/reports/access-matrix", ``, []string{asAuditor}},
 	{"POST", "/v1/batch/encrypt", `{"items":[{"key":"app-1","plaintext":"aGk="}]}`, []string{asCrypto}},
 	{"POST", "/v1/batch/decrypt", `{"items":[{"ciphertext":"$CT"}]}`, []string{asCrypto}},
 	{"POST", "/v1/batch/rewrap", `{"items":[{"key":"app-1","ciphertext":"$CT"}]}`, []string{asCrypto}},
@@ -160,7 +169,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if denied == want {
 					t.Errorf("%s as %s: item denied=%v, want allowed=%v: %s", route, p, denied, want, body)
 				}
-			case want && (status == http.StatusForbidden || status == http.StatusUnauthorized):
+			case want && (code == kms.CodeForbidden || code == kms.CodeUnauthorized):
 				t.Errorf("%s as %s: %d %s, want allowed", route, p, status, body)
 			case !want && (status != http.StatusForbidden || code != kms.CodeForbidden):
 				t.Errorf("%s as %s: %d %s, want 403 forbidden", route, p, status, body)
@@ -208,15 +217,19 @@ func routeKey(method, path string) string {
 		"/v1/identities/spare-identity": "/v1/identities/{identity}", "/v1/identities/no-such-identity": "/v1/identities/{identity}",
 		"/v1/tokens/tok-no-such-token":     "/v1/tokens/{accessor}",
 		"/v1/access-policies/spare-policy": "/v1/access-policies/{name}", "/v1/access-policies/no-such-policy": "/v1/access-policies/{name}",
+		"/v1/approvals/00000000-0000-4000-8000-000000000000": "/v1/approvals/{id}",
 	}
 	if p, ok := patterns[path]; ok {
 		return method + " " + p
 	}
-	for _, prefix := range []string{"/v1/keys/app-1/", "/v1/keys/spare/", "/v1/keys/mac-1/", "/v1/keys/sig-1/", "/v1/identities/spare-identity/"} {
+	for _, prefix := range []string{"/v1/keys/app-1/", "/v1/keys/spare/", "/v1/keys/mac-1/", "/v1/keys/sig-1/", "/v1/identities/spare-identity/", "/v1/identities/no-such-identity/", "/v1/approvals/00000000-0000-4000-8000-000000000000/"} {
 		if rest, ok := strings.CutPrefix(path, prefix); ok {
 			base := "/v1/keys/{key}/"
-			if strings.HasPrefix(prefix, "/v1/identities/") {
+			switch {
+			case strings.HasPrefix(prefix, "/v1/identities/"):
 				base = "/v1/identities/{identity}/"
+			case strings.HasPrefix(prefix, "/v1/approvals/"):
+				base = "/v1/approvals/{id}/"
 			}
 			rest = strings.Replace(rest, "versions/1/", "versions/{version}/", 1)
 			return method + " " + base + rest

@@ -50,6 +50,11 @@ var statusOf = map[kms.Code]int{
 	kms.CodeAccessPolicyNotFound: http.StatusNotFound,
 	kms.CodeTokenNotFound:        http.StatusNotFound,
 	kms.CodeSoDViolation:         http.StatusConflict,
+	kms.CodeApprovalRequired:     http.StatusForbidden,
+	kms.CodeMFANotEnrolled:       http.StatusConflict,
+	kms.CodeMFAFailed:            http.StatusUnauthorized,
+	kms.CodeApprovalNotFound:     http.StatusNotFound,
+	kms.CodeApprovalNotUsable:    http.StatusConflict,
 	kms.CodeRecordTampered:       http.StatusInternalServerError,
 	kms.CodeInternal:             http.StatusInternalServerError,
 	kms.CodeSealed:               http.StatusServiceUnavailable,
@@ -75,6 +80,8 @@ type errorBody struct {
 type errorDetail struct {
 	Code    kms.Code `json:"code"`
 	Message string   `json:"message"`
+	// ApprovalID names the pending approval of an approval_required error.
+	ApprovalID string `json:"approval_id,omitempty"`
 }
 
 // requestError marks a failure detected by the adapter itself, before the

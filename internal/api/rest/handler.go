@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +59,8 @@ func New(svc *kms.Service, opts Options) *Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &kms.Request{ID: newRequestID(), Interface: "rest", Source: sourceAddr(r), Received: time.Now()}
+	req := &kms.Request{ID: newRequestID(), Interface: "rest", Source: sourceAddr(r), Received: time.Now(),
+		ApprovalID: r.Header.Get(ApprovalHeader)}
 	w.Header().Set("X-Request-Id", req.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -139,9 +141,14 @@ func allowed(routes []route) string {
 	return strings.Join(m, ", ")
 }
 
-// authenticate reads "Authorization: Bearer <token>".
+// authenticate reads "Authorization: Bearer <token>"; without one, a
+// client certificate verified by the TLS layer authenticates the identity
+// bound to its public key.
 func (h *Handler) authenticate(ctx context.Context, r *http.Request) (*kms.Identity, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if r.Header.Get("Authorization") == "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		return h.svc.AuthenticateCertificate(ctx, r.TLS.VerifiedChains[0][0])
+	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		// The service reports sealed/uninitialised before anything else.
 		if _, err := h.svc.Authenticate(ctx, ""); kms.CodeOf(err) != kms.CodeUnauthorized {
@@ -169,8 +176,15 @@ func (h *Handler) writeError(w http.ResponseWriter, req *kms.Request, err error)
 		h.log.Error("internal error", "request_id", req.ID, "error", err)
 		e = &kms.Error{Code: kms.CodeInternal, Message: "internal error; see the server log for request " + req.ID}
 	}
-	h.writeJSON(w, httpStatus(e.Code), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter/time.Second)))
+	}
+	h.writeJSON(w, httpStatus(e.Code), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, ApprovalID: e.ApprovalID}})
 }
+
+// ApprovalHeader carries the id of an approved request under dual control
+// that a request executes.
+const ApprovalHeader = "Arca-Approval"
 
 func newRequestID() string {
 	var b [12]byte

@@ -18,6 +18,7 @@ type identityJSON struct {
 	Status    string           `json:"status"`
 	Roles     []access.Binding `json:"roles"`
 	Policies  []string         `json:"policies"`
+	Certs     []string         `json:"certificates"`
 	CreatedAt time.Time        `json:"created_at"`
 	CreatedBy string           `json:"created_by"`
 	UpdatedAt time.Time        `json:"updated_at"`
@@ -25,12 +26,15 @@ type identityJSON struct {
 
 func identityOf(i *kms.IdentityInfo) *identityJSON {
 	out := &identityJSON{ID: i.ID, Name: i.Name, Type: string(i.Type), Owner: i.Owner, Status: string(i.Status),
-		Roles: i.Roles, Policies: i.Policies, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy, UpdatedAt: i.UpdatedAt}
+		Roles: i.Roles, Policies: i.Policies, Certs: i.Certificates, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy, UpdatedAt: i.UpdatedAt}
 	if out.Roles == nil {
 		out.Roles = []access.Binding{}
 	}
 	if out.Policies == nil {
 		out.Policies = []string{}
+	}
+	if out.Certs == nil {
+		out.Certs = []string{}
 	}
 	return out
 }
@@ -41,6 +45,7 @@ type createIdentityRequest struct {
 	Owner    string           `json:"owner"`
 	Roles    []access.Binding `json:"roles"`
 	Policies []string         `json:"policies"`
+	Certs    []string         `json:"certificates"`
 }
 
 func (h *Handler) createIdentity(ctx context.Context, r *http.Request) (int, any, error) {
@@ -49,7 +54,7 @@ func (h *Handler) createIdentity(ctx context.Context, r *http.Request) (int, any
 		return 0, nil, err
 	}
 	info, err := h.svc.CreateIdentity(ctx, kms.CreateIdentityRequest{Name: req.Name, Type: kms.IdentityType(req.Type),
-		Owner: req.Owner, Roles: req.Roles, Policies: req.Policies})
+		Owner: req.Owner, Roles: req.Roles, Policies: req.Policies, Certificates: req.Certs})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -85,6 +90,7 @@ type updateIdentityRequest struct {
 	Owner    *string           `json:"owner"`
 	Roles    *[]access.Binding `json:"roles"`
 	Policies *[]string         `json:"policies"`
+	Certs    *[]string         `json:"certificates"`
 }
 
 func (h *Handler) updateIdentity(ctx context.Context, r *http.Request) (int, any, error) {
@@ -92,7 +98,7 @@ func (h *Handler) updateIdentity(ctx context.Context, r *http.Request) (int, any
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	u := kms.UpdateIdentityRequest{Identity: r.PathValue("identity"), Owner: req.Owner, Roles: req.Roles, Policies: req.Policies}
+	u := kms.UpdateIdentityRequest{Identity: r.PathValue("identity"), Owner: req.Owner, Roles: req.Roles, Policies: req.Policies, Certificates: req.Certs}
 	if req.Status != nil {
 		st := kms.IdentityStatus(*req.Status)
 		u.Status = &st

@@ -50,6 +50,7 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/sys/init", kms.OpInit, smallBody, false, h.init},
 		{http.MethodPost, "/v1/sys/unseal", kms.OpUnseal, smallBody, false, h.unseal},
 		{http.MethodPost, "/v1/sys/seal", kms.OpSeal, smallBody, true, h.seal},
+		{http.MethodPost, "/v1/sys/generate-root", kms.OpGenerateRoot, smallBody, false, h.generateRoot},
 
 		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, opBody, true, h.createKey},
 		{http.MethodGet, "/v1/keys", kms.OpKeyList, smallBody, true, h.listKeys},
@@ -84,15 +85,25 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/identities/{identity}/tokens", kms.OpTokenCreate, smallBody, true, h.createToken},
 		{http.MethodDelete, "/v1/tokens/{accessor}", kms.OpTokenRevoke, smallBody, true, h.revokeToken},
 		{http.MethodPost, "/v1/tokens/renew-self", kms.OpTokenRenew, smallBody, true, h.renewToken},
+		{http.MethodPost, "/v1/auth/mfa/totp/enroll", kms.OpMFAEnroll, smallBody, true, h.enrollTOTP},
+		{http.MethodPost, "/v1/auth/mfa/totp/confirm", kms.OpMFAConfirm, smallBody, true, h.confirmTOTP},
+		{http.MethodPost, "/v1/auth/login", kms.OpLogin, smallBody, true, h.login},
+		{http.MethodDelete, "/v1/identities/{identity}/mfa", kms.OpMFAReset, smallBody, true, h.resetTOTP},
 		{http.MethodPut, "/v1/access-policies/{name}", kms.OpAccessPolicyPut, opBody, true, h.putAccessPolicy},
 		{http.MethodGet, "/v1/access-policies", kms.OpAccessPolicyList, smallBody, true, h.listAccessPolicies},
 		{http.MethodGet, "/v1/access-policies/{name}", kms.OpAccessPolicyGet, smallBody, true, h.getAccessPolicy},
 		{http.MethodDelete, "/v1/access-policies/{name}", kms.OpAccessPolicyDelete, smallBody, true, h.deleteAccessPolicy},
 
+		{http.MethodGet, "/v1/approvals", kms.OpApprovalList, smallBody, true, h.listApprovals},
+		{http.MethodGet, "/v1/approvals/{id}", kms.OpApprovalGet, smallBody, true, h.getApproval},
+		{http.MethodPost, "/v1/approvals/{id}/approve", kms.OpApprovalGrant, smallBody, true, h.grantApproval},
+		{http.MethodPost, "/v1/approvals/{id}/cancel", kms.OpApprovalCancel, smallBody, true, h.cancelApproval},
+
 		{http.MethodGet, "/v1/policy", kms.OpPolicyGet, smallBody, true, h.getPolicy},
 		{http.MethodPost, "/v1/policy/reload", kms.OpPolicyReload, smallBody, true, h.reloadPolicy},
 		{http.MethodGet, "/v1/policy/check", kms.OpPolicyCheck, smallBody, true, h.policyCheck},
 		{http.MethodGet, "/v1/reports/key-health", kms.OpKeyHealth, smallBody, true, h.keyHealth},
+		{http.MethodGet, "/v1/reports/access-matrix", kms.OpAccessMatrix, smallBody, true, h.accessMatrix},
 
 		{http.MethodPost, "/v1/batch/encrypt", kms.OpBatchEncrypt, batchBody, true, h.batchEncrypt},
 		{http.MethodPost, "/v1/batch/decrypt", kms.OpBatchDecrypt, batchBody, true, h.batchDecrypt},

@@ -168,12 +168,16 @@ func checkSealedRoutes(t *testing.T, env *restEnv) {
 	rec = env.serve(http.MethodPost, "/v1/sys/unseal", "application/json", []byte(`{"no_such_field":1}`), false)
 	wantError(t, "unseal with an unknown field", rec, kms.CodeUnknownField)
 
+	// Root token generation needs an unsealed server.
+	rec = env.serve(http.MethodPost, "/v1/sys/generate-root", "application/json", []byte(`{"share":"not-a-share"}`), false)
+	wantError(t, "generate-root while sealed", rec, kms.CodeSealed)
+
 	// Routing errors are unchanged by the seal.
 	wantError(t, "unknown route", env.serve(http.MethodGet, "/v1/nope", "", nil, true), kms.CodeNotFound)
 	wantError(t, "wrong method", env.serve(http.MethodDelete, "/v1/keys", "", nil, true), kms.CodeMethodNotAllowed)
 
 	// The routes checked above are exactly the unauthenticated ones.
-	want := []string{"GET /v1/health", "GET /v1/sys/seal-status", "POST /v1/sys/init", "POST /v1/sys/unseal"}
+	want := []string{"GET /v1/health", "GET /v1/sys/seal-status", "POST /v1/sys/init", "POST /v1/sys/unseal", "POST /v1/sys/generate-root"}
 	for _, w := range want {
 		if !seen[w] {
 			t.Errorf("unauthenticated route %s is not in the route table", w)

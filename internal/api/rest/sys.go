@@ -114,3 +114,39 @@ func (h *Handler) seal(ctx context.Context, r *http.Request) (int, any, error) {
 	}
 	return http.StatusOK, sealStatusOf(st), nil
 }
+
+type generateRootRequest struct {
+	Share  string `json:"share"`
+	Cancel bool   `json:"cancel"`
+}
+
+type generateRootResponse struct {
+	Progress  int    `json:"progress"`
+	Threshold int    `json:"threshold"`
+	Token     string `json:"root_token,omitzero"`
+}
+
+// generateRoot takes one share of a break-glass root token generation, or
+// cancels it.
+func (h *Handler) generateRoot(ctx context.Context, r *http.Request) (int, any, error) {
+	var req generateRootRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case req.Cancel && req.Share != "":
+		return 0, nil, reject(kms.CodeInvalidArgument, "give either share or cancel, not both")
+	case req.Cancel:
+		if err := h.svc.CancelGenerateRoot(ctx); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, &generateRootResponse{}, nil
+	case req.Share == "":
+		return 0, nil, reject(kms.CodeInvalidArgument, "share is required")
+	}
+	res, err := h.svc.GenerateRoot(ctx, req.Share)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, &generateRootResponse{Progress: res.Progress, Threshold: res.Threshold, Token: res.Token}, nil
+}

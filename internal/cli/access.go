@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+// newAccessCommand groups access reviews.
+func newAccessCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:          "access",
+		Short:        "Review who may do what",
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	matrix := &cobra.Command{
+		Use:   "matrix",
+		Short: "Print every identity's effective permissions, key by key",
+		Long: `Print, for every identity, the actions it may perform on the server and on
+each key: "allowed" (always), or "conditional" (only from some addresses,
+at some times, with some context, or with MFA). Computed by the evaluator
+that enforces access, for periodic access reviews (needs report:read).`,
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			m, err := c.AccessMatrix(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "IDENTITY\tSTATUS\tRESOURCE\tACTIONS")
+			for _, id := range m.Identities {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id.Name, id.Status, "(server)", orDash(grants(id.Server)))
+				for _, k := range id.Keys {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id.Name, id.Status, "key "+k.Key, grants(k.Actions))
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(matrix)
+	return cmd
+}
+
+// grants formats actions, conditional ones marked with "?".
+func grants(m map[string]string) string {
+	out := make([]string, 0, len(m))
+	for a, g := range m {
+		if g == "conditional" {
+			a += "?"
+		}
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// newMFACommand groups TOTP enrolment and login.
+func newMFACommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mfa",
+		Short: "Enrol TOTP (RFC 6238) and manage it",
+		Long: `People (human identities) enrol an authenticator app with "arca mfa enroll"
+and confirm it with a first code; "arca login" then exchanges their token and
+a code for a short-lived session token that satisfies access policies
+requiring MFA.`,
+		Args:         groupArgs,
+		RunE:         groupRun,
+		SilenceUsage: true,
+	}
+	enroll := &cobra.Command{
+		Use:          "enroll",
+		Short:        "Start your TOTP enrolment (prints the secret once)",
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			e, err := c.EnrollTOTP(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), e)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Add this to your authenticator app, then run \"arca mfa confirm --code CODE\":\n%s\nSecret: %s\n", e.URL, e.Secret)
+			return err
+		},
+	}
+	var code string
+	confirm := &cobra.Command{
+		Use:          "confirm --code CODE",
+		Short:        "Confirm your TOTP enrolment with a first code",
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.ConfirmTOTP(cmd.Context(), code); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), "TOTP confirmed.")
+			return err
+		},
+	}
+	confirm.Flags().StringVar(&code, "code", "", "the code your authenticator app shows")
+	reset := &cobra.Command{
+		Use:          "reset IDENTITY",
+		Short:        "Remove an identity's TOTP enrolment (lost device)",
+		Args:         usageArgs(cobra.ExactArgs(1)),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.ResetTOTP(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "TOTP of %s reset.\n", args[0])
+			return err
+		},
+	}
+	cmd.AddCommand(enroll, confirm, reset)
+	return cmd
+}
+
+func newLoginCommand() *cobra.Command {
+	var code string
+	cmd := &cobra.Command{
+		Use:   "login --code CODE",
+		Short: "Exchange your token and a TOTP code for a session token with MFA",
+		Long: `Exchange your token and a TOTP code for a session token (valid 15 minutes)
+that satisfies access policies requiring MFA. Use it as ARCA_TOKEN.`,
+		Example:      "  export ARCA_TOKEN=$(arca login --code 123456 -o json | jq -r .token)",
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := c.Login(cmd.Context(), code)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), s)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token: %s\nAccessor: %s\nExpires: %s\n", s.Token, s.Accessor, formatTime(s.ExpiresAt))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&code, "code", "", "the code your authenticator app shows")
+	return cmd
+}
