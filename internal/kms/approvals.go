@@ -36,9 +36,9 @@ type ApprovalRule struct {
 
 // Actions that can be put under dual control. Identity grants
 // (identity:update) covers every change of an identity's roles, policies
-// or client certificates, at creation too; token:create covers issuing a
-// token for another identity (which would let one administrator act as
-// the approvers).
+// or client certificates, at creation too; token:create covers issuing any
+// token (which would otherwise let one administrator issue tokens to the
+// approvers and act as them).
 var approvableActions = []access.Action{
 	access.KeyDestroy, access.KeyExport, access.KeyDecryptCompromised, access.PolicyWrite, access.IdentityUpdate,
 	access.TokenCreate,

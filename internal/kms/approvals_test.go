@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -252,4 +253,80 @@ func TestGrantsAndPolicyWritesNeedApprovals(t *testing.T) {
 	if err := a.svc.PutAccessPolicy(withApproval(a.ctx(), id), p); err != nil {
 		t.Fatalf("approved policy write: %v", err)
 	}
+}
+
+// TestApprovalsBindTheWholeRequest: token issuance under dual control; an
+// approval of a roles change does not cover unbinding certificates; an
+// approval for a rewrap of compromised material does not decrypt; a TOTP
+// reset is a credential change under identity:update.
+func TestApprovalsBindTheWholeRequest(t *testing.T) {
+	t.Parallel()
+	clock := &lcClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	e := newTestEnv(t, envConfig{now: clock.Now})
+	e.initAndUnseal(3, 2)
+	a := &accEnv{testEnv: e, clock: clock}
+	ann := a.login(t, "ann", []access.Binding{role(access.RoleApprover)})
+	fp := "aa" + strings.Repeat("0", 62)
+	if _, err := a.svc.CreateIdentity(a.ctx(), CreateIdentityRequest{Name: "svc", Type: IdentityService, Certificates: []string{fp}}); err != nil {
+		t.Fatal(err)
+	}
+	rule := ApprovalRule{Approvers: 1, TTL: time.Hour}
+	e.svc.approvals = map[access.Action]ApprovalRule{access.TokenCreate: rule, access.IdentityUpdate: rule, access.KeyDecryptCompromised: rule}
+	approve := func(err error) string {
+		t.Helper()
+		id := AsError(err).ApprovalID
+		if id == "" {
+			t.Fatalf("no approval requested: %v", err)
+		}
+		if _, err := a.svc.GrantApproval(a.as(t, ann, ""), id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	// Tokens.
+	_, err := a.svc.CreateToken(a.ctx(), CreateTokenRequest{Identity: "svc", Name: "host-1"})
+	id := approve(err)
+	_, err = a.svc.CreateToken(withApproval(a.ctx(), id), CreateTokenRequest{Identity: "svc", Name: "host-2"})
+	wantCode(t, "token with another name", err, CodeApprovalNotUsable)
+	if _, err := a.svc.CreateToken(withApproval(a.ctx(), id), CreateTokenRequest{Identity: "svc", Name: "host-1"}); err != nil {
+		t.Fatalf("approved token: %v", err)
+	}
+
+	// A roles change's approval does not unbind certificates.
+	roles := []access.Binding{role(access.RoleCryptoUser)}
+	_, err = a.svc.UpdateIdentity(a.ctx(), UpdateIdentityRequest{Identity: "svc", Roles: &roles})
+	id = approve(err)
+	_, err = a.svc.UpdateIdentity(withApproval(a.ctx(), id), UpdateIdentityRequest{Identity: "svc", Roles: &roles, Certificates: &[]string{}})
+	wantCode(t, "roles approval used to unbind certificates", err, CodeApprovalNotUsable)
+	info, err := a.svc.UpdateIdentity(withApproval(a.ctx(), id), UpdateIdentityRequest{Identity: "svc", Roles: &roles})
+	if err != nil || len(info.Certificates) != 1 || len(info.Roles) != 1 {
+		t.Fatalf("approved roles change: %+v %v", info, err)
+	}
+
+	// A rewrap's approval does not decrypt.
+	if _, err := a.svc.CreateKey(a.ctx(), CreateKeyRequest{Name: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	ct, err := a.svc.Encrypt(a.ctx(), EncryptRequest{Key: "k", Plaintext: []byte("s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.RotateKey(a.ctx(), RotateRequest{Key: "k", CompromiseVersions: []uint32{1}}); err != nil {
+		t.Fatal(err)
+	}
+	req := DecryptRequest{Key: "k", Ciphertext: ct.Ciphertext, AllowCompromised: true}
+	_, err = a.svc.Rewrap(a.ctx(), req)
+	id = approve(err)
+	_, err = a.svc.Decrypt(withApproval(a.ctx(), id), req)
+	wantCode(t, "rewrap approval used to decrypt", err, CodeApprovalNotUsable)
+	if _, err := a.svc.Rewrap(withApproval(a.ctx(), id), req); err != nil {
+		t.Fatalf("approved rewrap: %v", err)
+	}
+
+	// TOTP reset: unknown identity, then under dual control.
+	e.svc.approvals = nil
+	wantCode(t, "reset of an unknown identity", a.svc.ResetTOTP(a.ctx(), "nobody"), CodeIdentityNotFound)
+	e.svc.approvals = map[access.Action]ApprovalRule{access.IdentityUpdate: rule}
+	wantCode(t, "reset without approval", a.svc.ResetTOTP(a.ctx(), "svc"), CodeApprovalRequired)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -162,7 +161,7 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 		Roles: req.Roles, Policies: req.Policies, Certs: req.Certificates, CreatedAt: now, CreatedBy: caller.ID, UpdatedAt: now}
 	t.resource = rec.ID
 	if len(rec.Roles)+len(rec.Policies)+len(rec.Certs) > 0 {
-		if err := s.grantControl(ctx, kr, t, rec.Name, rec.Roles, rec.Policies, rec.Certs); err != nil {
+		if err := s.grantControl(ctx, kr, t, rec.Name, &rec.Roles, &rec.Policies, &rec.Certs); err != nil {
 			return nil, err
 		}
 	}
@@ -196,7 +195,9 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 }
 
 // grantControl applies dual control to a change of an identity's grants.
-func (s *Service) grantControl(ctx context.Context, kr *seal.Keyring, t *target, identity string, roles []access.Binding, policies, certs []string) error {
+// An absent list (nil) and an empty one differ: the approval binds which
+// lists the request changes, not only their contents.
+func (s *Service) grantControl(ctx context.Context, kr *seal.Keyring, t *target, identity string, roles *[]access.Binding, policies, certs *[]string) error {
 	r, err := json.Marshal(roles)
 	if err != nil {
 		return internal("encode roles", err)
@@ -205,9 +206,13 @@ func (s *Service) grantControl(ctx context.Context, kr *seal.Keyring, t *target,
 	if err != nil {
 		return internal("encode policies", err)
 	}
+	c, err := json.Marshal(certs)
+	if err != nil {
+		return internal("encode certificates", err)
+	}
 	return s.dualControl(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpIdentityUpdate,
-		summary: fmt.Sprintf("grant identity %q roles %s, policies %s and %d client certificates", identity, r, p, len(certs)),
-		parts:   []string{identity, string(r), string(p), strings.Join(certs, ",")}})
+		summary: fmt.Sprintf("set, for identity %q, roles %s, policies %s and client certificates %s (null: unchanged)", identity, r, p, c),
+		parts:   []string{identity, string(r), string(p), string(c)}})
 }
 
 // loadIdentity reads an identity by id or name.
@@ -353,18 +358,7 @@ func (s *Service) UpdateIdentity(ctx context.Context, req UpdateIdentityRequest)
 		}
 	}
 	if req.Roles != nil || req.Policies != nil || req.Certificates != nil {
-		var roles []access.Binding
-		var policies, certs []string
-		if req.Roles != nil {
-			roles = *req.Roles
-		}
-		if req.Policies != nil {
-			policies = *req.Policies
-		}
-		if req.Certificates != nil {
-			certs = *req.Certificates
-		}
-		if err := s.grantControl(ctx, kr, t, req.Identity, roles, policies, certs); err != nil {
+		if err := s.grantControl(ctx, kr, t, req.Identity, req.Roles, req.Policies, req.Certificates); err != nil {
 			return nil, err
 		}
 	}
@@ -448,6 +442,9 @@ func (s *Service) DeleteIdentity(ctx context.Context, ref string) (err error) {
 			}
 		}
 		if err := bindCertificates(tx, kr, cur.ID, cur.Certs, nil); err != nil {
+			return err
+		}
+		if err := tx.Delete(nsMFA, cur.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 		if err := tx.Delete(nsIdentityNames, cur.Name); err != nil {

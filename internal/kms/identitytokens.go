@@ -84,7 +84,7 @@ func (s *Service) CreateToken(ctx context.Context, req CreateTokenRequest) (tok 
 	rec := &tokenRecord{Hash: hash, Accessor: "tok-" + uuid.NewString(), Name: req.Name, CreatedAt: now,
 		ExpiresAt: now.Add(ttl), TTL: ttl, CreatedBy: caller.ID}
 	if err := s.dualControl(ctx, kr, t, gated{action: access.TokenCreate, op: OpTokenCreate,
-		summary: fmt.Sprintf("issue a token (ttl %s) for identity %q", ttl, req.Identity),
+		summary: fmt.Sprintf("issue a token named %q (ttl %s) for identity %q", req.Name, ttl, req.Identity),
 		parts:   []string{req.Identity, ttl.String(), req.Name}}); err != nil {
 		return nil, err
 	}

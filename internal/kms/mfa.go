@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,8 +56,8 @@ type TOTPEnrolment struct {
 	Secret string
 }
 
-// callerIdentity returns the caller's identity record id, refusing the
-// root token and service identities where a person is required.
+// humanCaller returns the caller's identity record, refusing the root
+// token and service identities: TOTP is for people.
 func (s *Service) humanCaller(ctx context.Context, tx storage.Tx, kr *seal.Keyring) (*identityRecord, error) {
 	id := RequestFrom(ctx).Identity
 	if id == nil || id.IdentityID == "" {
@@ -276,16 +277,27 @@ func (s *Service) ResetTOTP(ctx context.Context, identity string) (err error) {
 	if err := s.authorize(ctx, t, access.IdentityUpdate, access.Resource{}, nil); err != nil {
 		return err
 	}
+	// Resetting lets the identity enrol a new device: a change of its
+	// credentials, under the same dual control as its grants.
+	if err := s.dualControl(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpMFAReset,
+		summary: fmt.Sprintf("reset the TOTP enrolment of identity %q", identity), parts: []string{"totp-reset", identity}}); err != nil {
+		return err
+	}
 	err = s.update(ctx, OpMFAReset, t, func(tx storage.Tx) error {
 		ir, _, err := loadIdentity(tx, kr, identity)
+		if errors.Is(err, storage.ErrNotFound) {
+			return identityNotFound(identity)
+		}
 		if err != nil {
 			return err
 		}
 		t.resource = ir.ID
-		return tx.Delete(nsMFA, ir.ID)
+		if err := tx.Delete(nsMFA, ir.ID); errors.Is(err, storage.ErrNotFound) {
+			return Errorf(CodeMFANotEnrolled, "identity %q has no TOTP enrolment", ir.Name)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return Errorf(CodeMFANotEnrolled, "identity %q has no TOTP enrolment", truncate(identity, 64))
-	}
 	return storageErrorOrNil("reset totp", err)
 }

@@ -205,8 +205,12 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 		if err := s.authorize(ctx, t, access.KeyDecryptCompromised, keyResource(ck.rec), b.Context); err != nil {
 			return nil, nil, err
 		}
-		if err := s.dualControl(ctx, kr, t, gated{action: access.KeyDecryptCompromised, op: OpDecrypt, keyID: ck.rec.ID,
-			summary: fmt.Sprintf("decrypt a ciphertext of compromised version %d of key %q", c.KeyVersion, ck.rec.Name),
+		op, verb := OpDecrypt, "decrypt"
+		if action == access.KeyRewrap {
+			op, verb = OpRewrap, "rewrap"
+		}
+		if err := s.dualControl(ctx, kr, t, gated{action: access.KeyDecryptCompromised, op: op, keyID: ck.rec.ID,
+			summary: fmt.Sprintf("%s a ciphertext (SHA-256 %s) of compromised version %d of key %q", verb, hashOf([]byte(ciphertext))[:16], c.KeyVersion, ck.rec.Name),
 			parts:   []string{string(action), hashOf([]byte(ciphertext)), hashOf(b.AssociatedData), hashOf(crypto.CanonicalContext(b.Context))}}); err != nil {
 			return nil, nil, err
 		}

@@ -18,8 +18,8 @@ type RateLimit struct {
 	Burst             int
 }
 
-// Limits of the failed-authentication brake: a source address with more
-// than authFailureLimit failed authentications within authFailureWindow is
+// Limits of the failed-authentication brake: a source address with
+// authFailureLimit failed authentications within authFailureWindow is
 // refused (rate_limited) until the window has passed, which turns token
 // guessing into a crawl.
 const (

@@ -62,3 +62,20 @@ func TestFailedAuthenticationsBrakeTheSource(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
+
+// TestSealingIsNeverRateLimited: the emergency brake works even for an
+// identity over its budget.
+func TestSealingIsNeverRateLimited(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, envConfig{})
+	e.initAndUnseal(3, 2)
+	e.svc.limits = newLimiters(RateLimit{RequestsPerSecond: 0.001, Burst: 1})
+	if _, err := e.svc.Random(e.ctx(), 8); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Random(e.ctx(), 8)
+	wantCode(t, "over the budget", err, CodeRateLimited)
+	if st, err := e.svc.Seal(e.ctx()); err != nil || !st.Sealed {
+		t.Fatalf("seal over the budget: %+v %v", st, err)
+	}
+}

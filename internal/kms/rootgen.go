@@ -29,6 +29,9 @@ func (s *Service) GenerateRoot(ctx context.Context, share string) (res *RootGene
 	t := &target{}
 	defer func() {
 		if err = s.finish(ctx, OpGenerateRoot, t, err); err != nil {
+			if CodeOf(err) == CodeAuditUnavailable {
+				s.rootGen.Reset() // a share whose submission is not audited is not kept
+			}
 			res = nil
 		}
 	}()

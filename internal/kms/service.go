@@ -129,14 +129,25 @@ func identity(ctx context.Context) (*Identity, error) {
 // success the keyring is acquired: the operation must defer kr.Release(),
 // so that sealing waits for it before wiping the keyring.
 func (s *Service) begin(ctx context.Context) (*seal.Keyring, *Identity, error) {
+	kr, id, err := s.beginUnthrottled(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.throttle(ctx, id); err != nil {
+		kr.Release()
+		return nil, nil, err
+	}
+	return kr, id, nil
+}
+
+// beginUnthrottled is begin without the rate limit, for the emergency
+// brake (sealing), which must never wait.
+func (s *Service) beginUnthrottled(ctx context.Context) (*seal.Keyring, *Identity, error) {
 	if _, err := s.sealState(); err != nil {
 		return nil, nil, err
 	}
 	id, err := identity(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.throttle(ctx, id); err != nil {
 		return nil, nil, err
 	}
 	kr, err := s.unsealed()

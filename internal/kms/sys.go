@@ -225,7 +225,7 @@ func (s *Service) ResetUnseal(ctx context.Context) (SealStatus, error) {
 func (s *Service) Seal(ctx context.Context) (st SealStatus, err error) {
 	t := &target{}
 	defer func() { err = s.finish(ctx, OpSeal, t, err) }()
-	kr, _, err := s.begin(ctx)
+	kr, _, err := s.beginUnthrottled(ctx)
 	if err != nil {
 		return s.Status(), err
 	}
