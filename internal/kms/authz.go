@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/arcakms/arca/internal/access"
+	"github.com/arcakms/arca/internal/seal"
 )
 
 // keyResource is the access-control view of a key: its name and labels.
@@ -74,4 +75,26 @@ func effectivePolicies(rec *identityRecord, named map[string]access.Policy) []ac
 		}
 	}
 	return out
+}
+
+// resolveFor resolves a key reference for an operation performing action.
+// A key that does not exist is reported as not found only to callers who
+// could perform the action on a key of that name; others get the same
+// refusal as for an existing key they may not use, so that no one learns
+// which key names exist outside their grants.
+func (s *Service) resolveFor(ctx context.Context, kr *seal.Keyring, ref string, t *target, action access.Action) (*cachedKey, error) {
+	ck, err := s.resolve(ctx, kr, ref)
+	return ck, s.maskNotFound(ctx, t, err, ref, action)
+}
+
+// maskNotFound turns key_not_found into the caller's access refusal when
+// the caller may not perform action on a key named ref.
+func (s *Service) maskNotFound(ctx context.Context, t *target, err error, ref string, action access.Action) error {
+	if CodeOf(err) != CodeKeyNotFound {
+		return err
+	}
+	if aerr := s.authorize(ctx, t, action, access.Resource{Key: ref}, nil); aerr != nil {
+		return aerr
+	}
+	return err
 }

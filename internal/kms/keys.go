@@ -510,7 +510,7 @@ func (s *Service) GetKey(ctx context.Context, ref string) (key *Key, err error) 
 		return nil, err
 	}
 	defer kr.Release()
-	ck, err := s.resolve(ctx, kr, ref)
+	ck, err := s.resolveFor(ctx, kr, ref, t, access.KeyRead)
 	if err != nil {
 		return nil, err
 	}
@@ -671,7 +671,7 @@ func (s *Service) ListVersions(ctx context.Context, req ListVersionsRequest) (re
 	if err != nil {
 		return nil, err
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyRead)
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,7 @@ func lifecycleAction(a lifecycle.Action) access.Action {
 // destroyControl authorises a destruction request and applies dual
 // control to it, before the change's transaction.
 func (s *Service) destroyControl(ctx context.Context, kr *seal.Keyring, t *target, req ChangeStateRequest, waiting time.Duration) error {
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyDestroy)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 		return nil
 	})
 	if err != nil {
-		return nil, s.keyError(req.Key, "change key state", err)
+		return nil, s.maskNotFound(ctx, t, s.keyError(req.Key, "change key state", err), req.Key, lifecycleAction(a))
 	}
 	s.keys.add(rec)
 	return rec.public(), nil
@@ -252,7 +252,7 @@ func (s *Service) ChangeVersionState(ctx context.Context, req ChangeStateRequest
 		return nil
 	})
 	if err != nil {
-		return nil, s.keyError(req.Key, "change version state", err)
+		return nil, s.maskNotFound(ctx, t, s.keyError(req.Key, "change version state", err), req.Key, lifecycleAction(a))
 	}
 	ck.setVersionState(req.Version, vr.State)
 	pub := vr.public()

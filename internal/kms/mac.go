@@ -62,7 +62,7 @@ func (s *Service) GenerateMAC(ctx context.Context, req MACRequest) (res *MACResu
 	if len(req.Data) > MaxMACDataSize {
 		return nil, Errorf(CodeInvalidArgument, "data must be at most %d bytes", MaxMACDataSize)
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyMAC)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) VerifyMAC(ctx context.Context, req VerifyMACRequest) (res *Ver
 	if len(req.Data) > MaxMACDataSize || len(req.MAC) > 128 {
 		return nil, Errorf(CodeInvalidArgument, "data must be at most %d bytes and mac at most 128", MaxMACDataSize)
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyMAC)
 	if err != nil {
 		return nil, err
 	}

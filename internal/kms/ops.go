@@ -114,7 +114,7 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		ck, err := s.resolve(ctx, kr, key)
+		ck, err := s.resolveFor(ctx, kr, key, t, action)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,7 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	if key != "" {
 		ref = key
 	}
-	if ck, err = s.resolve(ctx, kr, ref); err != nil {
+	if ck, err = s.resolveFor(ctx, kr, ref, t, action); err != nil {
 		return nil, nil, err
 	}
 	// Authorise on the key named (or found) before saying anything about

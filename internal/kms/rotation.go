@@ -233,7 +233,7 @@ func (s *Service) RotateKey(ctx context.Context, req RotateRequest) (key *Key, e
 	if err != nil {
 		return nil, err
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyRotate)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 		return nil
 	})
 	if err != nil {
-		return nil, s.keyError(ref, "update key", err)
+		return nil, s.maskNotFound(ctx, t, s.keyError(ref, "update key", err), ref, access.KeyUpdate)
 	}
 	s.keys.add(rec)
 	return rec.public(), nil

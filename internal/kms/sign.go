@@ -79,7 +79,7 @@ func (s *Service) Sign(ctx context.Context, req SignRequest) (res *SignResult, e
 	if len(req.Message) > MaxSignMessageSize {
 		return nil, Errorf(CodeInvalidArgument, "message must be at most %d bytes; sign large data by digest", MaxSignMessageSize)
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeySign)
 	if err != nil {
 		return nil, err
 	}
@@ -106,15 +106,15 @@ func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, p cr
 		return nil, err
 	}
 	defer kr.Release()
-	ck, err := s.resolve(ctx, kr, ref)
-	if err != nil {
-		return nil, err
-	}
-	t.keyID = ck.rec.ID
 	verb, action := "verify signatures", access.KeyVerify
 	if p == purposePublicKey {
 		verb, action = "give a public key", access.KeyRead
 	}
+	ck, err := s.resolveFor(ctx, kr, ref, t, action)
+	if err != nil {
+		return nil, err
+	}
+	t.keyID = ck.rec.ID
 	if err := s.authorize(ctx, t, action, keyResource(ck.rec), nil); err != nil {
 		return nil, err
 	}

@@ -252,7 +252,7 @@ func (s *Service) ImportKeyVersion(ctx context.Context, req ImportVersionRequest
 		return nil, err
 	}
 	defer kr.Release()
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyImport)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +325,7 @@ func (s *Service) ExportKey(ctx context.Context, req ExportRequest) (res *Export
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "%s", err.Error())
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyExport)
 	if err != nil {
 		return nil, err
 	}
