@@ -123,10 +123,15 @@ func CheckSoD(rules []SoDRule, have []Binding, next Binding) error {
 // reach is the scope a binding's power extends to. A role that can write
 // policies or identities can grant itself any key, whatever its scope.
 func reach(b Binding) []string {
+	onKey := false
 	for _, a := range roleActions[b.Role] {
 		if a == PolicyWrite || a == IdentityCreate || a == IdentityUpdate {
 			return nil
 		}
+		onKey = onKey || a.OnKey()
+	}
+	if !onKey {
+		return nil // a scope limits nothing the role does (approver)
 	}
 	return b.Scope
 }
