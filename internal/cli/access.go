@@ -2,11 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/arcakms/arca/client"
 )
 
 // newAccessCommand groups access reviews.
@@ -18,28 +21,20 @@ func newAccessCommand() *cobra.Command {
 		RunE:         groupRun,
 		SilenceUsage: true,
 	}
-	matrix := &cobra.Command{
+	matrix := queryCommand(&cobra.Command{
 		Use:   "matrix",
 		Short: "Print every identity's effective permissions, key by key",
 		Long: `Print, for every identity, the actions it may perform on the server and on
 each key: "allowed" (always), or "conditional" (only from some addresses,
 at some times, with some context, or with MFA). Computed by the evaluator
 that enforces access, for periodic access reviews (needs report:read).`,
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			m, err := c.AccessMatrix(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), m)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		Args: usageArgs(cobra.NoArgs),
+	},
+		func(cmd *cobra.Command, c *client.Client, _ []string) (*client.AccessMatrix, error) {
+			return c.AccessMatrix(cmd.Context())
+		},
+		func(w io.Writer, m *client.AccessMatrix) error {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "IDENTITY\tSTATUS\tRESOURCE\tACTIONS")
 			for _, id := range m.Identities {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id.Name, id.Status, "(server)", orDash(grants(id.Server)))
@@ -48,8 +43,7 @@ that enforces access, for periodic access reviews (needs report:read).`,
 				}
 			}
 			return tw.Flush()
-		},
-	}
+		})
 	cmd.AddCommand(matrix)
 	return cmd
 }

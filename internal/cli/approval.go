@@ -26,31 +26,18 @@ its approval id. Other identities with the approver role approve it with
 		SilenceUsage: true,
 	}
 	var pending bool
-	list := &cobra.Command{
-		Use:          "list",
-		Short:        "List approval requests, newest first",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			as, err := c.ListApprovals(cmd.Context(), pending)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), as)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+	list := queryCommand(&cobra.Command{Use: "list", Short: "List approval requests, newest first", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) ([]client.Approval, error) {
+			return c.ListApprovals(cmd.Context(), pending)
+		},
+		func(w io.Writer, as []client.Approval) error {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATUS\tAPPROVALS\tREQUESTED BY\tEXPIRES\tSUMMARY")
 			for _, a := range as {
 				fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\n", a.ID, a.Status, len(a.Approvals), a.Required, a.RequestedByName, formatTime(a.ExpiresAt), a.Summary)
 			}
 			return tw.Flush()
-		},
-	}
+		})
 	list.Flags().BoolVar(&pending, "pending", false, "only requests still waiting for approvals")
 	show := approvalAction("show ID", "Show an approval request and who approved it", func(c *client.Client, cmd *cobra.Command, id string) (*client.Approval, error) {
 		return c.GetApproval(cmd.Context(), id)
@@ -67,26 +54,10 @@ its approval id. Other identities with the approver role approve it with
 
 // approvalAction builds a command that acts on one approval and prints it.
 func approvalAction(use, short string, do func(*client.Client, *cobra.Command, string) (*client.Approval, error)) *cobra.Command {
-	return &cobra.Command{
-		Use:          use,
-		Short:        short,
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			a, err := do(c, cmd, args[0])
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), a)
-			}
-			return printApproval(cmd.OutOrStdout(), a)
-		},
-	}
+	return queryCommand(&cobra.Command{Use: use, Short: short, Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) (*client.Approval, error) {
+			return do(c, cmd, args[0])
+		}, printApproval)
 }
 
 func printApproval(w io.Writer, a *client.Approval) error {

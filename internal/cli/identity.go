@@ -145,51 +145,25 @@ func formatRoles(roles []client.Role) string {
 }
 
 func newIdentityListCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:          "list",
-		Short:        "List identities",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			ids, err := c.ListIdentities(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), ids)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+	return queryCommand(&cobra.Command{Use: "list", Short: "List identities", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) ([]client.Identity, error) {
+			return c.ListIdentities(cmd.Context())
+		},
+		func(w io.Writer, ids []client.Identity) error {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tTYPE\tSTATUS\tROLES")
 			for _, id := range ids {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id.Name, id.Type, id.Status, orDash(formatRoles(id.Roles)))
 			}
 			return tw.Flush()
-		},
-	}
+		})
 }
 
 func newIdentityShowCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:          "show IDENTITY",
-		Short:        "Show an identity",
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			id, err := c.GetIdentity(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printIdentityResult(cmd, g, id)
-		},
-	}
+	return queryCommand(&cobra.Command{Use: "show IDENTITY", Short: "Show an identity", Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) (*client.Identity, error) {
+			return c.GetIdentity(cmd.Context(), args[0])
+		}, printIdentity)
 }
 
 func newIdentityUpdateCommand() *cobra.Command {
@@ -419,48 +393,23 @@ them with "arca identity create|update --policy NAME". See docs/access.md.`,
 		},
 	}
 	put.Flags().StringVarP(&file, "file", "f", "", "policy file (YAML or JSON) with description and statements")
-	show := &cobra.Command{
-		Use:          "show NAME",
-		Short:        "Show an access policy",
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			p, err := c.GetAccessPolicy(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), p)
+	show := queryCommand(&cobra.Command{Use: "show NAME", Short: "Show an access policy", Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) (*client.AccessPolicy, error) {
+			return c.GetAccessPolicy(cmd.Context(), args[0])
 		},
-	}
-	list := &cobra.Command{
-		Use:          "list",
-		Short:        "List access policies",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			ps, err := c.ListAccessPolicies(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), ps)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		func(w io.Writer, p *client.AccessPolicy) error { return printJSON(w, p) })
+	list := queryCommand(&cobra.Command{Use: "list", Short: "List access policies", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) ([]client.AccessPolicy, error) {
+			return c.ListAccessPolicies(cmd.Context())
+		},
+		func(w io.Writer, ps []client.AccessPolicy) error {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tSTATEMENTS\tDESCRIPTION")
 			for _, p := range ps {
 				fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Name, len(p.Statements), orDash(p.Description))
 			}
 			return tw.Flush()
-		},
-	}
+		})
 	del := &cobra.Command{
 		Use:          "delete NAME",
 		Short:        "Delete an access policy no identity uses",

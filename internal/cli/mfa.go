@@ -2,8 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/arcakms/arca/client"
 )
 
 // newMFACommand groups TOTP enrolment and login.
@@ -19,27 +22,14 @@ requiring MFA.`,
 		RunE:         groupRun,
 		SilenceUsage: true,
 	}
-	enroll := &cobra.Command{
-		Use:          "enroll",
-		Short:        "Start your TOTP enrolment (prints the secret once)",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			e, err := c.EnrollTOTP(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), e)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Add this to your authenticator app, then run \"arca mfa confirm --code CODE\":\n%s\nSecret: %s\n", e.URL, e.Secret)
-			return err
+	enroll := queryCommand(&cobra.Command{Use: "enroll", Short: "Start your TOTP enrolment (prints the secret once)", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) (*client.TOTPEnrolment, error) {
+			return c.EnrollTOTP(cmd.Context())
 		},
-	}
+		func(w io.Writer, e *client.TOTPEnrolment) error {
+			_, err := fmt.Fprintf(w, "Add this to your authenticator app, then run \"arca mfa confirm --code CODE\":\n%s\nSecret: %s\n", e.URL, e.Secret)
+			return err
+		})
 	var code string
 	confirm := &cobra.Command{
 		Use:          "confirm --code CODE",
@@ -82,30 +72,21 @@ requiring MFA.`,
 
 func newLoginCommand() *cobra.Command {
 	var code string
-	cmd := &cobra.Command{
+	cmd := queryCommand(&cobra.Command{
 		Use:   "login --code CODE",
 		Short: "Exchange your token and a TOTP code for a session token with MFA",
 		Long: `Exchange your token and a TOTP code for a session token (valid 15 minutes)
 that satisfies access policies requiring MFA. Use it as ARCA_TOKEN.`,
-		Example:      "  export ARCA_TOKEN=$(arca login --code 123456 -o json | jq -r .token)",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			s, err := c.Login(cmd.Context(), code)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), s)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token: %s\nAccessor: %s\nExpires: %s\n", s.Token, s.Accessor, formatTime(s.ExpiresAt))
-			return err
+		Example: "  export ARCA_TOKEN=$(arca login --code 123456 -o json | jq -r .token)",
+		Args:    usageArgs(cobra.NoArgs),
+	},
+		func(cmd *cobra.Command, c *client.Client, _ []string) (*client.Session, error) {
+			return c.Login(cmd.Context(), code)
 		},
-	}
+		func(w io.Writer, s *client.Session) error {
+			_, err := fmt.Fprintf(w, "Token: %s\nAccessor: %s\nExpires: %s\n", s.Token, s.Accessor, formatTime(s.ExpiresAt))
+			return err
+		})
 	cmd.Flags().StringVar(&code, "code", "", "the code your authenticator app shows")
 	return cmd
 }
