@@ -54,12 +54,16 @@ func (s *Service) PutAccessPolicy(ctx context.Context, p access.Policy) (err err
 	if err != nil {
 		return internal("encode access policy", err)
 	}
-	if err := s.dualControl(ctx, kr, t, gated{action: access.PolicyWrite, op: OpAccessPolicyPut,
+	spend, err := s.dualControlIn(ctx, kr, t, gated{action: access.PolicyWrite, op: OpAccessPolicyPut,
 		summary: fmt.Sprintf("create or replace access policy %q (SHA-256 %s)", p.Name, hashOf(body)[:16]),
-		parts:   []string{"put", p.Name, hashOf(body)}}); err != nil {
+		parts:   []string{"put", p.Name, hashOf(body)}})
+	if err != nil {
 		return err
 	}
 	err = s.update(ctx, OpAccessPolicyPut, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		v, err := encodeRecord(kr, nsAccessPolicies, p.Name, accessPolicyRecord{p})
 		if err != nil {
 			return err
@@ -164,11 +168,15 @@ func (s *Service) DeleteAccessPolicy(ctx context.Context, name string) (err erro
 	if err := s.authorize(ctx, t, access.PolicyWrite, access.Resource{}, nil); err != nil {
 		return err
 	}
-	if err := s.dualControl(ctx, kr, t, gated{action: access.PolicyWrite, op: OpAccessPolicyDelete,
-		summary: fmt.Sprintf("delete access policy %q", name), parts: []string{"delete", name}}); err != nil {
+	spend, err := s.dualControlIn(ctx, kr, t, gated{action: access.PolicyWrite, op: OpAccessPolicyDelete,
+		summary: fmt.Sprintf("delete access policy %q", name), parts: []string{"delete", name}})
+	if err != nil {
 		return err
 	}
 	err = s.update(ctx, OpAccessPolicyDelete, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		if !namePattern.MatchString(name) {
 			return storage.ErrNotFound
 		}

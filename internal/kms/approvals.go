@@ -135,15 +135,29 @@ func hashOf(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// dualControl enforces the approval rule of g.action, if any. Without an
-// approval id in the request it records a pending approval and refuses the
-// request with CodeApprovalRequired, naming the approval. With one, the
-// approval must be approved, unexpired, requested by this caller for
-// exactly this request; it is then spent, so it executes once.
+// dualControl enforces the approval rule of g.action, if any, for an
+// operation without a transaction of its own: the approval is spent before
+// the operation runs (see dualControlIn).
 func (s *Service) dualControl(ctx context.Context, kr *seal.Keyring, t *target, g gated) error {
+	spend, err := s.dualControlIn(ctx, kr, t, g)
+	if err != nil || spend == nil {
+		return err
+	}
+	return storageErrorOrNil("use approval", s.store.Update(ctx, spend))
+}
+
+// dualControlIn enforces the approval rule of g.action, if any. Without an
+// approval id in the request it records a pending approval and refuses the
+// request with CodeApprovalRequired, naming the approval. With one, it
+// returns spend, to run inside the operation's own transaction: it checks
+// that the approval is approved, unexpired, requested by this caller for
+// exactly this request, and marks it executed, so that the approval is
+// spent exactly when the operation's change commits, and only then. A nil
+// spend means the action is not under dual control.
+func (s *Service) dualControlIn(ctx context.Context, kr *seal.Keyring, t *target, g gated) (spend func(storage.Tx) error, err error) {
 	rule, ok := s.approvals[g.action]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	req := RequestFrom(ctx)
 	caller := req.Identity
@@ -161,16 +175,19 @@ func (s *Service) dualControl(ctx context.Context, kr *seal.Keyring, t *target, 
 			return err
 		})
 		if err != nil {
-			return storageError("record approval request", err)
+			return nil, storageError("record approval request", err)
 		}
 		t.resource = a.ID
-		return &Error{Code: CodeApprovalRequired, ApprovalID: a.ID, Message: fmt.Sprintf(
+		return nil, &Error{Code: CodeApprovalRequired, ApprovalID: a.ID, Message: fmt.Sprintf(
 			"%s needs %d approvals by identities other than the requester: approval %s is pending until %s; once approved, repeat the request with the approval id",
 			g.action, rule.Approvers, a.ID, a.ExpiresAt.Format(time.RFC3339))}
 	}
 	t.resource = req.ApprovalID
-	err := s.store.Update(ctx, func(tx storage.Tx) error {
+	return func(tx storage.Tx) error {
 		a, rev, err := loadApproval(tx, kr, req.ApprovalID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return Errorf(CodeApprovalNotFound, "approval %q not found", truncate(req.ApprovalID, 64))
+		}
 		if err != nil {
 			return err
 		}
@@ -185,14 +202,15 @@ func (s *Service) dualControl(ctx context.Context, kr *seal.Keyring, t *target, 
 		}
 		a.Status, a.ClosedAt, a.ClosedBy = ApprovalExecuted, now, caller.ID
 		return putApproval(tx, kr, a, rev)
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return Errorf(CodeApprovalNotFound, "approval %q not found", truncate(req.ApprovalID, 64))
+	}, nil
+}
+
+// spendIn runs spend (from dualControlIn) inside tx, if there is one.
+func spendIn(tx storage.Tx, spend func(storage.Tx) error) error {
+	if spend == nil {
+		return nil
 	}
-	if err != nil {
-		return storageError("use approval", err)
-	}
-	return nil
+	return spend(tx)
 }
 
 func callerName(id *Identity) string {

@@ -330,3 +330,39 @@ func TestApprovalsBindTheWholeRequest(t *testing.T) {
 	e.svc.approvals = map[access.Action]ApprovalRule{access.IdentityUpdate: rule}
 	wantCode(t, "reset without approval", a.svc.ResetTOTP(a.ctx(), "svc"), CodeApprovalRequired)
 }
+
+// TestAFailedOperationDoesNotSpendItsApproval: the approval is spent in the
+// transaction of the change it approves, so an approved request that fails
+// (here: deleting a policy still attached) keeps its approval for a retry.
+func TestAFailedOperationDoesNotSpendItsApproval(t *testing.T) {
+	t.Parallel()
+	clock := &lcClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	e := newTestEnv(t, envConfig{now: clock.Now})
+	e.initAndUnseal(3, 2)
+	a := &accEnv{testEnv: e, clock: clock}
+	ann := a.login(t, "ann", []access.Binding{role(access.RoleApprover)})
+	a.putPolicy(t, access.Policy{Name: "p", Statements: []access.Statement{{Effect: access.Allow, Actions: []string{"key:read"}}}})
+	a.newIdentity(t, "user", nil, "p")
+	e.svc.approvals = map[access.Action]ApprovalRule{access.PolicyWrite: {Approvers: 1, TTL: time.Hour}}
+
+	err := a.svc.DeleteAccessPolicy(a.ctx(), "p")
+	id := AsError(err).ApprovalID
+	if _, err := a.svc.GrantApproval(a.as(t, ann, ""), id); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "approved delete of an attached policy", a.svc.DeleteAccessPolicy(withApproval(a.ctx(), id), "p"), CodeConflict)
+	if ap, _ := a.svc.GetApproval(a.ctx(), id); ap.Status != ApprovalApproved {
+		t.Fatalf("the failed delete spent the approval: %s", ap.Status)
+	}
+	e.svc.approvals = nil
+	if _, err := a.svc.UpdateIdentity(a.ctx(), UpdateIdentityRequest{Identity: "user", Policies: &[]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.approvals = map[access.Action]ApprovalRule{access.PolicyWrite: {Approvers: 1, TTL: time.Hour}}
+	if err := a.svc.DeleteAccessPolicy(withApproval(a.ctx(), id), "p"); err != nil {
+		t.Fatalf("retry with the approval: %v", err)
+	}
+	if ap, _ := a.svc.GetApproval(a.ctx(), id); ap.Status != ApprovalExecuted {
+		t.Fatalf("status after the delete: %s", ap.Status)
+	}
+}

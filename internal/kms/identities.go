@@ -160,12 +160,16 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 	rec := &identityRecord{ID: uuid.NewString(), Name: req.Name, Type: req.Type, Owner: req.Owner, Status: StatusActive,
 		Roles: req.Roles, Policies: req.Policies, Certs: req.Certificates, CreatedAt: now, CreatedBy: caller.ID, UpdatedAt: now}
 	t.resource = rec.ID
+	var spend func(storage.Tx) error
 	if len(rec.Roles)+len(rec.Policies)+len(rec.Certs) > 0 {
-		if err := s.grantControl(ctx, kr, t, rec.Name, &rec.Roles, &rec.Policies, &rec.Certs); err != nil {
+		if spend, err = s.grantControl(ctx, kr, t, rec.Name, &rec.Roles, &rec.Policies, &rec.Certs); err != nil {
 			return nil, err
 		}
 	}
 	err = s.update(ctx, OpIdentityCreate, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		if err := s.checkGrants(tx, kr, rec.Roles, rec.Policies); err != nil {
 			return err
 		}
@@ -197,20 +201,20 @@ func (s *Service) CreateIdentity(ctx context.Context, req CreateIdentityRequest)
 // grantControl applies dual control to a change of an identity's grants.
 // An absent list (nil) and an empty one differ: the approval binds which
 // lists the request changes, not only their contents.
-func (s *Service) grantControl(ctx context.Context, kr *seal.Keyring, t *target, identity string, roles *[]access.Binding, policies, certs *[]string) error {
+func (s *Service) grantControl(ctx context.Context, kr *seal.Keyring, t *target, identity string, roles *[]access.Binding, policies, certs *[]string) (func(storage.Tx) error, error) {
 	r, err := json.Marshal(roles)
 	if err != nil {
-		return internal("encode roles", err)
+		return nil, internal("encode roles", err)
 	}
 	p, err := json.Marshal(policies)
 	if err != nil {
-		return internal("encode policies", err)
+		return nil, internal("encode policies", err)
 	}
 	c, err := json.Marshal(certs)
 	if err != nil {
-		return internal("encode certificates", err)
+		return nil, internal("encode certificates", err)
 	}
-	return s.dualControl(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpIdentityUpdate,
+	return s.dualControlIn(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpIdentityUpdate,
 		summary: fmt.Sprintf("set, for identity %q, roles %s, policies %s and client certificates %s (null: unchanged)", identity, r, p, c),
 		parts:   []string{identity, string(r), string(p), string(c)}})
 }
@@ -357,13 +361,17 @@ func (s *Service) UpdateIdentity(ctx context.Context, req UpdateIdentityRequest)
 			return nil, err
 		}
 	}
+	var spend func(storage.Tx) error
 	if req.Roles != nil || req.Policies != nil || req.Certificates != nil {
-		if err := s.grantControl(ctx, kr, t, req.Identity, req.Roles, req.Policies, req.Certificates); err != nil {
+		if spend, err = s.grantControl(ctx, kr, t, req.Identity, req.Roles, req.Policies, req.Certificates); err != nil {
 			return nil, err
 		}
 	}
 	var rec *identityRecord
 	err = s.update(ctx, OpIdentityUpdate, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		cur, rev, err := loadIdentity(tx, kr, req.Identity)
 		if err != nil {
 			return err

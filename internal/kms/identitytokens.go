@@ -83,12 +83,16 @@ func (s *Service) CreateToken(ctx context.Context, req CreateTokenRequest) (tok 
 	now := s.now().UTC()
 	rec := &tokenRecord{Hash: hash, Accessor: "tok-" + uuid.NewString(), Name: req.Name, CreatedAt: now,
 		ExpiresAt: now.Add(ttl), TTL: ttl, CreatedBy: caller.ID}
-	if err := s.dualControl(ctx, kr, t, gated{action: access.TokenCreate, op: OpTokenCreate,
+	spend, err := s.dualControlIn(ctx, kr, t, gated{action: access.TokenCreate, op: OpTokenCreate,
 		summary: fmt.Sprintf("issue a token named %q (ttl %s) for identity %q", req.Name, ttl, req.Identity),
-		parts:   []string{req.Identity, ttl.String(), req.Name}}); err != nil {
+		parts:   []string{req.Identity, ttl.String(), req.Name}})
+	if err != nil {
 		return nil, err
 	}
 	err = s.update(ctx, OpTokenCreate, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		ir, _, err := loadIdentity(tx, kr, req.Identity)
 		if err != nil {
 			return err

@@ -118,20 +118,20 @@ func lifecycleAction(a lifecycle.Action) access.Action {
 
 // destroyControl authorises a destruction request and applies dual
 // control to it, before the change's transaction.
-func (s *Service) destroyControl(ctx context.Context, kr *seal.Keyring, t *target, req ChangeStateRequest, waiting time.Duration) error {
+func (s *Service) destroyControl(ctx context.Context, kr *seal.Keyring, t *target, req ChangeStateRequest, waiting time.Duration) (func(storage.Tx) error, error) {
 	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyDestroy)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.keyID = ck.rec.ID
 	if err := s.authorize(ctx, t, access.KeyDestroy, keyResource(ck.rec), nil); err != nil {
-		return err
+		return nil, err
 	}
 	what := fmt.Sprintf("key %q", ck.rec.Name)
 	if req.Version != 0 {
 		what = fmt.Sprintf("version %d of key %q", req.Version, ck.rec.Name)
 	}
-	return s.dualControl(ctx, kr, t, gated{action: access.KeyDestroy, op: OpKeyLifecycle, keyID: ck.rec.ID,
+	return s.dualControlIn(ctx, kr, t, gated{action: access.KeyDestroy, op: OpKeyLifecycle, keyID: ck.rec.ID,
 		summary: fmt.Sprintf("schedule the destruction of %s after %s", what, waiting),
 		parts:   []string{"schedule-destruction", fmt.Sprint(req.Version), waiting.String()}})
 }
@@ -159,13 +159,17 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 		return nil, err
 	}
 	op = OpKeyLifecycle + "." + string(a)
+	var spend func(storage.Tx) error
 	if a == lifecycle.ScheduleDestruction {
-		if err := s.destroyControl(ctx, kr, t, req, waiting); err != nil {
+		if spend, err = s.destroyControl(ctx, kr, t, req, waiting); err != nil {
 			return nil, err
 		}
 	}
 	var rec *keyRecord
 	err = s.update(ctx, op, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		cur, rev, err := loadKey(tx, kr, req.Key)
 		if err != nil {
 			return err
@@ -215,14 +219,18 @@ func (s *Service) ChangeVersionState(ctx context.Context, req ChangeStateRequest
 	if req.Version == 0 {
 		return nil, Errorf(CodeInvalidArgument, "version must be at least 1")
 	}
+	var spend func(storage.Tx) error
 	if a == lifecycle.ScheduleDestruction {
-		if err := s.destroyControl(ctx, kr, t, req, waiting); err != nil {
+		if spend, err = s.destroyControl(ctx, kr, t, req, waiting); err != nil {
 			return nil, err
 		}
 	}
 	var vr versionRecord
 	var ck *cachedKey
 	err = s.update(ctx, op, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		key, _, err := loadKey(tx, kr, req.Key)
 		if err != nil {
 			return err

@@ -279,11 +279,15 @@ func (s *Service) ResetTOTP(ctx context.Context, identity string) (err error) {
 	}
 	// Resetting lets the identity enrol a new device: a change of its
 	// credentials, under the same dual control as its grants.
-	if err := s.dualControl(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpMFAReset,
-		summary: fmt.Sprintf("reset the TOTP enrolment of identity %q", identity), parts: []string{"totp-reset", identity}}); err != nil {
+	spend, err := s.dualControlIn(ctx, kr, t, gated{action: access.IdentityUpdate, op: OpMFAReset,
+		summary: fmt.Sprintf("reset the TOTP enrolment of identity %q", identity), parts: []string{"totp-reset", identity}})
+	if err != nil {
 		return err
 	}
 	err = s.update(ctx, OpMFAReset, t, func(tx storage.Tx) error {
+		if err := spendIn(tx, spend); err != nil {
+			return err
+		}
 		ir, _, err := loadIdentity(tx, kr, identity)
 		if errors.Is(err, storage.ErrNotFound) {
 			return identityNotFound(identity)
