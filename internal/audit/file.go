@@ -35,6 +35,9 @@ type FileLog struct {
 	closed bool
 	f      *os.File
 	size   int64 // bytes known to be durably written
+	// chain is the hash chain's position after the last durable line;
+	// only the writer goroutine uses it.
+	chain chain
 }
 
 type entry struct {
@@ -52,6 +55,11 @@ func OpenFile(path string, opts FileOptions) (*FileLog, error) {
 		return nil, fmt.Errorf("audit: create directory: %w", err)
 	}
 	l := &FileLog{opts: opts, path: path, pending: make(chan *entry, opts.MaxBatch), done: make(chan struct{})}
+	pos, err := resume(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit: resume the hash chain: %w", err)
+	}
+	l.chain = pos
 	if err := l.reopen(); err != nil {
 		return nil, err
 	}
@@ -88,7 +96,7 @@ func (l *FileLog) Write(_ context.Context, r *Record) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
 	}
-	e := &entry{line: append(line, '\n'), err: make(chan error, 1)}
+	e := &entry{line: line, err: make(chan error, 1)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -123,10 +131,16 @@ func (l *FileLog) run() {
 			}
 		}
 		buf = buf[:0]
+		pos := l.chain
 		for _, e := range batch {
-			buf = append(buf, e.line...)
+			var chained []byte
+			chained, pos = pos.next(e.line)
+			buf = append(append(buf, chained...), '\n')
 		}
 		err := l.commit(buf)
+		if err == nil {
+			l.chain = pos
+		}
 		for _, e := range batch {
 			e.err <- err
 		}

@@ -92,6 +92,7 @@ func addCommands(root *cobra.Command) {
 		newApprovalCommand(),
 		newMFACommand(),
 		newAccessCommand(),
+		newAuditCommand(),
 		newLoginCommand(),
 		// server and bench commands are added in server.go and bench.go
 		newServerCommand(),

@@ -1,0 +1,163 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/go-json-experiment/json"
+)
+
+// The log is a hash chain: every line carries its sequence number ("seq",
+// from 1) and the SHA-256 of the previous line's bytes ("prev", hex;
+// empty for the first line). Changing, inserting, deleting or reordering
+// lines breaks the chain at the first place touched, which Verify reports.
+
+// chain is the position after the last line written.
+type chain struct {
+	seq  uint64
+	prev string
+}
+
+// next returns line (a JSON object without chain fields) with the chain
+// fields of the position after c, and the position after it.
+func (c chain) next(line []byte) ([]byte, chain) {
+	seq := c.seq + 1
+	out := make([]byte, 0, len(line)+96)
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendUint(out, seq, 10)
+	out = append(out, `,"prev":"`...)
+	out = append(out, c.prev...)
+	out = append(out, '"')
+	if len(line) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, line[1:]...)
+	sum := sha256.Sum256(out)
+	return out, chain{seq: seq, prev: hex.EncodeToString(sum[:])}
+}
+
+// chainLink is the chain part of a line.
+type chainLink struct {
+	Seq  uint64 `json:"seq"`
+	Prev string `json:"prev"`
+}
+
+// resume reads the chain position at the end of an existing log file: the
+// last line's sequence number and hash. Only the file's tail is read. A
+// file that is not a regular file (a device) starts a new chain.
+func resume(path string) (chain, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return chain{}, nil
+	}
+	if err != nil {
+		return chain{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return chain{}, err
+	}
+	const tail = 1 << 20 // far more than one record
+	off := max(st.Size()-tail, 0)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return chain{}, err
+	}
+	buf = bytes.TrimSuffix(buf, []byte("\n"))
+	last := buf[bytes.LastIndexByte(buf, '\n')+1:]
+	var link chainLink
+	if err := json.Unmarshal(last, &link); err != nil {
+		return chain{}, fmt.Errorf("the last line of %s is not a record: %w", path, err)
+	}
+	sum := sha256.Sum256(last)
+	return chain{seq: link.Seq, prev: hex.EncodeToString(sum[:])}, nil
+}
+
+// Problem kinds reported by Verify.
+const (
+	ProblemModified  = "modified"  // a line's bytes changed (or the next line's prev)
+	ProblemMissing   = "missing"   // lines are missing before this one (deleted)
+	ProblemReordered = "reordered" // a line is out of order, repeated or inserted
+	ProblemMalformed = "malformed" // a line is not a chained record
+)
+
+// VerifyReport is the outcome of Verify: how many records were checked and
+// the first problem, if any.
+type VerifyReport struct {
+	Records int `json:"records"`
+	// Problem is empty for an intact chain.
+	Problem string `json:"problem,omitempty"`
+	// Line is the 1-based line (across all files) the problem is about,
+	// and File the file holding it.
+	Line int    `json:"line,omitempty"`
+	File string `json:"file,omitempty"`
+	// Detail explains the problem.
+	Detail string `json:"detail,omitempty"`
+}
+
+// OK reports whether the chain is intact.
+func (r *VerifyReport) OK() bool { return r.Problem == "" }
+
+// Verify checks the hash chain of one or more log files read in order (a
+// rotated log continues its chain in the next file). It reports the first
+// problem: a modified line (its hash is not the next line's prev), missing
+// lines (a gap in the sequence), a reordered, repeated or inserted line (a
+// sequence number that does not increase by one), or a malformed line. The
+// first line of the first file may continue an older chain: its prev is
+// taken as given.
+func Verify(files []string) (*VerifyReport, error) {
+	rep := &VerifyReport{}
+	var pos chain
+	line := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			line++
+			b := sc.Bytes()
+			var link chainLink
+			if err := json.Unmarshal(b, &link); err != nil || link.Seq == 0 || !bytes.HasPrefix(b, []byte(`{"seq":`)) {
+				f.Close()
+				return fail(rep, ProblemMalformed, line, name, "the line is not a chained audit record"), nil
+			}
+			if rep.Records > 0 {
+				switch {
+				case link.Seq > pos.seq+1:
+					f.Close()
+					return fail(rep, ProblemMissing, line, name, fmt.Sprintf("records seq %d to %d are missing before this one (seq %d): deleted, or moved later", pos.seq+1, link.Seq-1, link.Seq)), nil
+				case link.Seq <= pos.seq:
+					f.Close()
+					return fail(rep, ProblemReordered, line, name, fmt.Sprintf("seq %d follows seq %d: a record was moved, repeated or inserted", link.Seq, pos.seq)), nil
+				case link.Prev != pos.prev:
+					f.Close()
+					return fail(rep, ProblemModified, line-1, name, fmt.Sprintf("record seq %d does not hash to the prev of record seq %d: one of them was altered", pos.seq, link.Seq)), nil
+				}
+			}
+			sum := sha256.Sum256(b)
+			pos = chain{seq: link.Seq, prev: hex.EncodeToString(sum[:])}
+			rep.Records++
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("audit: read %s: %w", name, err)
+		}
+	}
+	return rep, nil
+}
+
+func fail(rep *VerifyReport, kind string, line int, file, detail string) *VerifyReport {
+	rep.Problem, rep.Line, rep.File, rep.Detail = kind, line, file, detail
+	return rep
+}
