@@ -144,3 +144,18 @@ func (c *Client) CancelGenerateRoot(ctx context.Context) error {
 	_, err := c.do(ctx, http.MethodPost, "/v1/sys/generate-root", nil, false, map[string]bool{"cancel": true}, nil)
 	return err
 }
+
+// AuditPublicKey is the key that verifies audit log checkpoints.
+type AuditPublicKey struct {
+	PublicKey []byte `json:"public_key"`
+	PEM       string `json:"pem"`
+}
+
+// AuditPublicKey calls GET /v1/audit/public-key.
+func (c *Client) AuditPublicKey(ctx context.Context) (*AuditPublicKey, error) {
+	var out AuditPublicKey
+	if _, err := c.do(ctx, http.MethodGet, "/v1/audit/public-key", nil, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -3,12 +3,15 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/go-json-experiment/json"
 )
@@ -80,12 +83,50 @@ func resume(path string) (chain, error) {
 	return chain{seq: link.Seq, prev: hex.EncodeToString(sum[:])}, nil
 }
 
+// Checkpointer is implemented by logs that write signed checkpoints.
+type Checkpointer interface {
+	Checkpoint(ctx context.Context, sign Signer) error
+}
+
+// Signer signs a checkpoint message; the public key it returns verifies it.
+type Signer func(msg []byte) (publicKey, signature []byte, err error)
+
+// checkpoint is the body of a checkpoint record.
+type checkpoint struct {
+	Through   uint64    `json:"through_seq"`
+	Hash      string    `json:"hash"`
+	Time      time.Time `json:"time"`
+	PublicKey []byte    `json:"public_key"`
+	Signature []byte    `json:"signature"`
+}
+
+// checkpointMessage is what a checkpoint signs: the sequence number and hash
+// of the last record it vouches for, and its time.
+func checkpointMessage(through uint64, hash string, t time.Time) []byte {
+	return fmt.Appendf(nil, "arca/v1/audit-checkpoint\x00%d\x00%s\x00%s", through, hash, t.UTC().Format(time.RFC3339Nano))
+}
+
+// checkpointLine builds a checkpoint record at chain position pos.
+func checkpointLine(pos chain, sign Signer) ([]byte, error) {
+	now := time.Now().UTC()
+	pub, sig, err := sign(checkpointMessage(pos.seq, pos.prev, now))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Checkpoint checkpoint `json:"checkpoint"`
+	}{checkpoint{Through: pos.seq, Hash: pos.prev, Time: now, PublicKey: pub, Signature: sig}})
+}
+
 // Problem kinds reported by Verify.
 const (
 	ProblemModified  = "modified"  // a line's bytes changed (or the next line's prev)
 	ProblemMissing   = "missing"   // lines are missing before this one (deleted)
 	ProblemReordered = "reordered" // a line is out of order, repeated or inserted
 	ProblemMalformed = "malformed" // a line is not a chained record
+	// ProblemCheckpoint: a checkpoint's signature does not verify under
+	// the given public key (forged, or made by another server).
+	ProblemCheckpoint = "bad_checkpoint"
 )
 
 // VerifyReport is the outcome of Verify: how many records were checked and
@@ -100,6 +141,11 @@ type VerifyReport struct {
 	File string `json:"file,omitempty"`
 	// Detail explains the problem.
 	Detail string `json:"detail,omitempty"`
+	// Checkpoints counts the verified checkpoints, and Unprotected the
+	// records after the last one: with a public key, those are the records
+	// a truncation or a rewrite of the tail could have changed unseen.
+	Checkpoints int `json:"checkpoints"`
+	Unprotected int `json:"unprotected"`
 }
 
 // OK reports whether the chain is intact.
@@ -112,7 +158,7 @@ func (r *VerifyReport) OK() bool { return r.Problem == "" }
 // sequence number that does not increase by one), or a malformed line. The
 // first line of the first file may continue an older chain: its prev is
 // taken as given.
-func Verify(files []string) (*VerifyReport, error) {
+func Verify(files []string, publicKey ed25519.PublicKey) (*VerifyReport, error) {
 	rep := &VerifyReport{}
 	var pos chain
 	line := 0
@@ -144,9 +190,26 @@ func Verify(files []string) (*VerifyReport, error) {
 					return fail(rep, ProblemModified, line-1, name, fmt.Sprintf("record seq %d does not hash to the prev of record seq %d: one of them was altered", pos.seq, link.Seq)), nil
 				}
 			}
+			var cp struct {
+				Checkpoint *checkpoint `json:"checkpoint"`
+			}
+			if json.Unmarshal(b, &cp) == nil && cp.Checkpoint != nil {
+				c := cp.Checkpoint
+				ok := c.Through == link.Seq-1 && c.Hash == link.Prev
+				if publicKey != nil {
+					ok = ok && ed25519.Verify(publicKey, checkpointMessage(c.Through, c.Hash, c.Time), c.Signature)
+				}
+				if !ok {
+					f.Close()
+					return fail(rep, ProblemCheckpoint, line, name, "the checkpoint's signature does not verify under the audit public key: forged, altered, or made by another server"), nil
+				}
+				rep.Checkpoints++
+				rep.Unprotected = -1
+			}
 			sum := sha256.Sum256(b)
 			pos = chain{seq: link.Seq, prev: hex.EncodeToString(sum[:])}
 			rep.Records++
+			rep.Unprotected++
 		}
 		err = sc.Err()
 		f.Close()

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 )
 
 // writeLog writes n records through a real FileLog (concurrently, so that
@@ -56,7 +59,7 @@ func writeLines(t *testing.T, path string, ls [][]byte) {
 
 func verify(t *testing.T, files ...string) *VerifyReport {
 	t.Helper()
-	rep, err := Verify(files)
+	rep, err := Verify(files, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,4 +137,97 @@ func TestTheChainDetectsEachKindOfTampering(t *testing.T) {
 	if rep := verify(t, b, a); rep.OK() {
 		t.Fatal("files given in the wrong order verified")
 	}
+}
+
+func signer(key ed25519.PrivateKey) Signer {
+	return func(msg []byte) ([]byte, []byte, error) {
+		return key.Public().(ed25519.PublicKey), ed25519.Sign(key, msg), nil
+	}
+}
+
+// TestSignedCheckpoints: checkpoints verify under the audit public key;
+// one signed by another key, or verified under another key, is reported; an
+// idle checkpoint writes nothing; the records after the last checkpoint
+// are counted as unprotected.
+func TestSignedCheckpoints(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	_, key, _ := ed25519.GenerateKey(nil)
+	_, other, _ := ed25519.GenerateKey(nil)
+	pub := key.Public().(ed25519.PublicKey)
+	l, err := OpenFile(path, FileOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	write := func(n int) {
+		for i := range n {
+			if err := l.Write(ctx, &Record{RequestID: fmt.Sprint(i), Operation: "key.encrypt", Outcome: OutcomeAllowed}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(5)
+	if err := l.Checkpoint(ctx, signer(key)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Checkpoint(ctx, signer(key)); err != nil { // idle: nothing new
+		t.Fatal(err)
+	}
+	write(3)
+	if err := l.Checkpoint(ctx, signer(key)); err != nil {
+		t.Fatal(err)
+	}
+	write(2)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := verify2(t, pub, path)
+	if !rep.OK() || rep.Records != 12 || rep.Checkpoints != 2 || rep.Unprotected != 2 {
+		t.Fatalf("intact log: %+v", rep)
+	}
+	if rep := verify2(t, other.Public().(ed25519.PublicKey), path); rep.Problem != ProblemCheckpoint || rep.Line != 6 {
+		t.Fatalf("verified under another key: %+v", rep)
+	}
+	// A checkpoint re-signed with another key (an attacker rewriting the
+	// chain) is reported.
+	ls := lines(t, path)
+	forged := make([][]byte, len(ls))
+	copy(forged, ls)
+	var cp struct {
+		Seq        uint64     `json:"seq"`
+		Prev       string     `json:"prev"`
+		Checkpoint checkpoint `json:"checkpoint"`
+	}
+	if err := json.Unmarshal(ls[9], &cp); err != nil || cp.Checkpoint.Through != 9 {
+		t.Fatalf("line 10 is not the second checkpoint: %s", ls[9])
+	}
+	msg := checkpointMessage(cp.Checkpoint.Through, cp.Checkpoint.Hash, cp.Checkpoint.Time)
+	cp.Checkpoint.Signature = ed25519.Sign(other, msg)
+	cp.Checkpoint.PublicKey = other.Public().(ed25519.PublicKey)
+	body, _ := json.Marshal(struct {
+		Checkpoint checkpoint `json:"checkpoint"`
+	}{cp.Checkpoint})
+	forged[9], _ = chain{seq: cp.Seq - 1, prev: cp.Prev}.next(body)
+	p := filepath.Join(dir, "forged.log")
+	writeLines(t, p, forged[:10])
+	if rep := verify2(t, pub, p); rep.Problem != ProblemCheckpoint || rep.Line != 10 {
+		t.Fatalf("forged checkpoint: %+v", rep)
+	}
+	// Cutting the tail after the last checkpoint leaves a valid chain:
+	// the report says how much is not covered by a checkpoint.
+	writeLines(t, p, ls[:11])
+	if rep := verify2(t, pub, p); !rep.OK() || rep.Unprotected != 1 || rep.Checkpoints != 2 {
+		t.Fatalf("truncated tail: %+v", rep)
+	}
+}
+
+func verify2(t *testing.T, pub ed25519.PublicKey, files ...string) *VerifyReport {
+	t.Helper()
+	rep, err := Verify(files, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

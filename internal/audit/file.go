@@ -35,13 +35,18 @@ type FileLog struct {
 	closed bool
 	f      *os.File
 	size   int64 // bytes known to be durably written
-	// chain is the hash chain's position after the last durable line;
-	// only the writer goroutine uses it.
-	chain chain
+	// chain is the hash chain's position after the last durable line, and
+	// checkpointed the seq of the last checkpoint; only the writer
+	// goroutine uses them.
+	chain        chain
+	checkpointed uint64
 }
 
 type entry struct {
 	line []byte
+	// sign, set for a checkpoint, builds the line from the chain position
+	// it is written at.
+	sign Signer
 	err  chan error
 }
 
@@ -107,6 +112,21 @@ func (l *FileLog) Write(_ context.Context, r *Record) error {
 	return <-e.err
 }
 
+// Checkpoint appends a signed checkpoint: a record whose signature, made by
+// sign at the chain position it is written at, vouches for every record
+// before it. It returns once the checkpoint is durable.
+func (l *FileLog) Checkpoint(_ context.Context, sign Signer) error {
+	e := &entry{sign: sign, err: make(chan error, 1)}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.pending <- e
+	l.mu.Unlock()
+	return <-e.err
+}
+
 // run is the single writer: it takes every queued record, writes them with
 // one write call and one fsync, then releases all their waiters.
 func (l *FileLog) run() {
@@ -132,14 +152,39 @@ func (l *FileLog) run() {
 		}
 		buf = buf[:0]
 		pos := l.chain
-		for _, e := range batch {
+		var signErr error
+		cpAt := l.checkpointed
+		for i := 0; i < len(batch); i++ {
+			e := batch[i]
+			line := e.line
+			if e.sign != nil && cpAt != 0 && cpAt == pos.seq {
+				// Nothing was written since the last checkpoint.
+				e.err <- nil
+				batch = append(batch[:i], batch[i+1:]...)
+				i--
+				continue
+			}
+			if e.sign != nil {
+				if line, signErr = checkpointLine(pos, e.sign); signErr != nil {
+					break
+				}
+			}
 			var chained []byte
-			chained, pos = pos.next(e.line)
+			chained, pos = pos.next(line)
 			buf = append(append(buf, chained...), '\n')
+			if e.sign != nil {
+				cpAt = pos.seq
+			}
+		}
+		if signErr != nil {
+			for _, e := range batch {
+				e.err <- fmt.Errorf("audit: sign checkpoint: %w", signErr)
+			}
+			continue
 		}
 		err := l.commit(buf)
 		if err == nil {
-			l.chain = pos
+			l.chain, l.checkpointed = pos, cpAt
 		}
 		for _, e := range batch {
 			e.err <- err

@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/arcakms/arca/client"
 	"github.com/arcakms/arca/internal/audit"
 )
 
@@ -12,11 +17,12 @@ import (
 func newAuditCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:          "audit",
-		Short:        "Verify audit logs",
+		Short:        "Verify audit logs and get the key that signs their checkpoints",
 		Args:         groupArgs,
 		RunE:         groupRun,
 		SilenceUsage: true,
 	}
+	var keyFile string
 	verify := &cobra.Command{
 		Use:   "verify FILE...",
 		Short: "Check an audit log's hash chain, offline",
@@ -24,7 +30,12 @@ func newAuditCommand() *cobra.Command {
 Every record carries its sequence number and the SHA-256 of the previous
 record, so an edited, deleted, inserted or reordered record breaks the chain
 where it was touched; the command reports the first such place and exits 1.
-Give rotated files in order, oldest first: the chain runs across them.`,
+Give rotated files in order, oldest first: the chain runs across them.
+
+With --public-key (the PEM of "arca audit public-key"), signed checkpoints
+are verified too: a forged checkpoint is reported, and the report says how
+many records follow the last checkpoint (a truncation or rewrite of those
+cannot be ruled out).`,
 		Example:      "  arca audit verify /var/lib/arca/audit.log",
 		Args:         usageArgs(cobra.MinimumNArgs(1)),
 		SilenceUsage: true,
@@ -33,7 +44,13 @@ Give rotated files in order, oldest first: the chain runs across them.`,
 			if err != nil {
 				return err
 			}
-			rep, err := audit.Verify(args)
+			var pub ed25519.PublicKey
+			if keyFile != "" {
+				if pub, err = readEd25519PublicKey(keyFile); err != nil {
+					return err
+				}
+			}
+			rep, err := audit.Verify(args, pub)
 			if err != nil {
 				return err
 			}
@@ -43,6 +60,9 @@ Give rotated files in order, oldest first: the chain runs across them.`,
 				}
 			} else if rep.OK() {
 				fmt.Fprintf(cmd.OutOrStdout(), "OK: %d records, hash chain intact.\n", rep.Records)
+				if pub != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "%d signed checkpoints verified; %d records after the last one.\n", rep.Checkpoints, rep.Unprotected)
+				}
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "TAMPERED: %s record at %s line %d: %s\n", rep.Problem, rep.File, rep.Line, rep.Detail)
 			}
@@ -52,6 +72,36 @@ Give rotated files in order, oldest first: the chain runs across them.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(verify)
+	verify.Flags().StringVar(&keyFile, "public-key", "", `PEM file with the audit public key ("arca audit public-key"), to verify checkpoints`)
+	pubCmd := queryCommand(&cobra.Command{Use: "public-key", Short: "Print the public key that verifies audit checkpoints (PEM)", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) (*client.AuditPublicKey, error) {
+			return c.AuditPublicKey(cmd.Context())
+		},
+		func(w io.Writer, k *client.AuditPublicKey) error {
+			_, err := fmt.Fprint(w, k.PEM)
+			return err
+		})
+	cmd.AddCommand(verify, pubCmd)
 	return cmd
+}
+
+// readEd25519PublicKey reads a PEM "PUBLIC KEY" holding an Ed25519 key.
+func readEd25519PublicKey(path string) (ed25519.PublicKey, error) {
+	raw, err := readFileLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 public key", path)
+	}
+	return pub, nil
 }

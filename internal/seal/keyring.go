@@ -3,6 +3,7 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
@@ -168,4 +169,17 @@ func (k *Keyring) Wipe() {
 // garbage collector.)
 func (k *Keyring) wipeOnce() {
 	k.wipe.Do(func() { k.macKey.Wipe() })
+}
+
+// AuditSigningKey is the Ed25519 key that signs audit log checkpoints. It is
+// derived from the keyring (HKDF, its own label), so it exists exactly while
+// the server is unsealed and needs no storage; its public key, which
+// verifies checkpoints offline, is stable as long as the keyring key is.
+func (k *Keyring) AuditSigningKey() (ed25519.PrivateKey, error) {
+	seed, err := hkdf.Key(sha256.New, k.macKey.Reveal(), nil, "arca/v1/keyring/audit-signing", ed25519.SeedSize)
+	if err != nil {
+		return nil, fmt.Errorf("derive audit signing key: %w", err)
+	}
+	defer secret.Zero(seed)
+	return ed25519.NewKeyFromSeed(seed), nil
 }

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/arcakms/arca/internal/audit"
 )
 
 func readAudit(t *testing.T, path string) []map[string]any {
@@ -23,6 +26,9 @@ func readAudit(t *testing.T, path string) []map[string]any {
 		var r map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("audit line is not JSON: %q", sc.Text())
+		}
+		if _, ok := r["checkpoint"]; ok {
+			continue // a signed checkpoint, not a request's record
 		}
 		recs = append(recs, r)
 	}
@@ -137,4 +143,26 @@ func TestAuditWriteFailureFailsClosed(t *testing.T) {
 		t.Fatal("an initialisation that could not be audited was kept")
 	}
 	wantError(t, n.call("GET", "/v1/sys/seal-status", nil), 503, "audit_unavailable")
+}
+
+// TestShutdownWritesAVerifiableCheckpoint: the server's last act is a
+// signed checkpoint that verifies under its audit public key.
+func TestShutdownWritesAVerifiableCheckpoint(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, t.TempDir())
+	init := n.must(200, "POST", "/v1/sys/init", map[string]int{"shares": 1, "threshold": 1})
+	n.token = init.str("root_token")
+	n.must(200, "POST", "/v1/sys/unseal", map[string]any{"share": init.body["shares"].([]any)[0]})
+	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
+	pk := n.must(200, "GET", "/v1/audit/public-key", nil)
+	raw, err := base64.StdEncoding.DecodeString(pk.str("public_key"))
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		t.Fatalf("public key %q: %v", pk.str("public_key"), err)
+	}
+	path := testConfig(n.dir).Audit.Path
+	n.stop()
+	rep, err := audit.Verify([]string{path}, ed25519.PublicKey(raw))
+	if err != nil || !rep.OK() || rep.Checkpoints != 1 || rep.Unprotected != 0 {
+		t.Fatalf("verify after shutdown: %+v %v", rep, err)
+	}
 }

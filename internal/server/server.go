@@ -195,6 +195,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) closeAll() error {
 	var errs []error
 	if s.svc != nil {
+		// A last checkpoint vouches for everything logged until now.
+		if err := s.svc.Checkpoint(context.Background()); err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {
+			errs = append(errs, fmt.Errorf("server: audit checkpoint: %w", err))
+		}
 		s.svc.Close()
 	}
 	if s.audit != nil {
@@ -239,6 +243,9 @@ func (s *Server) startScheduler(opts Options) {
 			}
 			if !isLeader() {
 				continue
+			}
+			if err := s.svc.Checkpoint(context.Background()); err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {
+				s.log.Error("audit checkpoint failed", "error", err)
 			}
 			rep, err := s.svc.RunDue(context.Background())
 			if err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {

@@ -103,6 +103,7 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/policy/reload", kms.OpPolicyReload, smallBody, true, h.reloadPolicy},
 		{http.MethodGet, "/v1/policy/check", kms.OpPolicyCheck, smallBody, true, h.policyCheck},
 		{http.MethodGet, "/v1/reports/key-health", kms.OpKeyHealth, smallBody, true, h.keyHealth},
+		{http.MethodGet, "/v1/audit/public-key", kms.OpAuditPublicKey, smallBody, true, h.auditPublicKey},
 		{http.MethodGet, "/v1/reports/access-matrix", kms.OpAccessMatrix, smallBody, true, h.accessMatrix},
 
 		{http.MethodPost, "/v1/batch/encrypt", kms.OpBatchEncrypt, batchBody, true, h.batchEncrypt},

@@ -1,0 +1,30 @@
+package rest
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+
+	"github.com/arcakms/arca/internal/kms"
+)
+
+type auditPublicKeyResponse struct {
+	PublicKey []byte `json:"public_key"`
+	PEM       string `json:"pem"`
+}
+
+func (h *Handler) auditPublicKey(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := newQuery(r).done(); err != nil {
+		return 0, nil, err
+	}
+	pub, err := h.svc.AuditPublicKey(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return 0, nil, kms.Errorf(kms.CodeInternal, "encode public key")
+	}
+	return http.StatusOK, &auditPublicKeyResponse{PublicKey: pub, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}, nil
+}
