@@ -522,7 +522,7 @@ func TestAccessRevokeRacesAuthenticate(t *testing.T) {
 	e := &testEnv{tb: t, dir: dir, dbPath: filepath.Join(dir, "arca.db"), auditPath: filepath.Join(dir, "audit.log")}
 	e.store = openStore(t, e.dbPath)
 	hs := &accHookStore{Store: e.store}
-	e.audit = openAuditFile(t, e.auditPath, false)
+	e.audit = openAuditFile(t, e.auditPath, false, 0)
 	e.svc = newService(t, hs, e.audit, envConfig{})
 	e.initAndUnseal(3, 2)
 	a := &accEnv{testEnv: e}

@@ -21,7 +21,11 @@ func BenchmarkServiceEncrypt1KiB(b *testing.B) {
 	}{
 		{"audit=discard", envConfig{audit: audit.Discard{}}, 1},
 		{"audit=file-fsync", envConfig{syncAudit: true}, 1},
-		{"audit=file-fsync/callers=16xGOMAXPROCS", envConfig{syncAudit: true}, 16},
+		// The same 16 callers per CPU in three audit modes, for one
+		// comparison: off, one fsync per record, and group commit.
+		{"callers=16xGOMAXPROCS/audit=off", envConfig{audit: audit.Discard{}}, 16},
+		{"callers=16xGOMAXPROCS/audit=fsync-per-record", envConfig{syncAudit: true, auditMaxBatch: 1}, 16},
+		{"callers=16xGOMAXPROCS/audit=fsync-group-commit", envConfig{syncAudit: true}, 16},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := newTestEnv(b, bc.cfg)

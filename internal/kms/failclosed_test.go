@@ -19,7 +19,7 @@ func openFullLog(t *testing.T) *audit.FileLog {
 		}
 		t.Skipf("no /dev/full: %v", err)
 	}
-	return openAuditFile(t, "/dev/full", false)
+	return openAuditFile(t, "/dev/full", false, 0)
 }
 
 // TestInitFailsClosedWithoutAudit: an Init that cannot be audited returns
@@ -44,7 +44,7 @@ func TestInitFailsClosedWithoutAudit(t *testing.T) {
 	}
 
 	// A new service over the same store agrees, and can initialise it.
-	good := openAuditFile(t, filepath.Join(dir, "audit.log"), false)
+	good := openAuditFile(t, filepath.Join(dir, "audit.log"), false, 0)
 	again := newService(t, store, good, envConfig{})
 	if st := again.Status(); st.Initialized {
 		t.Fatalf("new service over the store reports initialised: %+v", st)
@@ -118,7 +118,7 @@ func TestUnauditedShareIsNotKept(t *testing.T) {
 
 	// The audit log recovers; one more share is submitted and audited.
 	goodPath := filepath.Join(t.TempDir(), "audit.log")
-	svc.audit = openAuditFile(t, goodPath, false)
+	svc.audit = openAuditFile(t, goodPath, false, 0)
 	st, err := svc.Unseal(anonCtx(), shares[2])
 	if err != nil {
 		t.Fatalf("Unseal with a working audit log: %v", err)
@@ -137,7 +137,7 @@ func TestChangesRollBackWithoutAudit(t *testing.T) {
 	full := openFullLog(t)
 	dbPath, rootToken, shares := initializedStore(t)
 	store := openStore(t, dbPath)
-	good := openAuditFile(t, filepath.Join(t.TempDir(), "audit.log"), false)
+	good := openAuditFile(t, filepath.Join(t.TempDir(), "audit.log"), false, 0)
 	svc := newService(t, store, good, envConfig{})
 	for _, sh := range shares[:3] {
 		if _, err := svc.Unseal(anonCtx(), sh); err != nil {

@@ -46,6 +46,9 @@ type envConfig struct {
 	audit audit.Log
 	// syncAudit makes the FileLog fsync every batch (production behaviour).
 	syncAudit bool
+	// auditMaxBatch bounds the FileLog's group commit (1: one fsync per
+	// record); zero is the default.
+	auditMaxBatch int
 	// maxCachedKeys is passed to Options.MaxCachedKeys.
 	maxCachedKeys int
 	// now is passed to Options.Now.
@@ -69,9 +72,9 @@ func openStore(tb testing.TB, path string) *bolt.Store {
 }
 
 // openAuditFile opens a FileLog at path and closes it when the test ends.
-func openAuditFile(tb testing.TB, path string, sync bool) *audit.FileLog {
+func openAuditFile(tb testing.TB, path string, sync bool, maxBatch int) *audit.FileLog {
 	tb.Helper()
-	l, err := audit.OpenFile(path, audit.FileOptions{NoSync: !sync})
+	l, err := audit.OpenFile(path, audit.FileOptions{NoSync: !sync, MaxBatch: maxBatch})
 	if err != nil {
 		tb.Fatalf("open audit log: %v", err)
 	}
@@ -103,7 +106,7 @@ func newTestEnv(tb testing.TB, cfg envConfig) *testEnv {
 		e.audit = cfg.audit
 	} else {
 		e.auditPath = filepath.Join(dir, "audit.log")
-		e.audit = openAuditFile(tb, e.auditPath, cfg.syncAudit)
+		e.audit = openAuditFile(tb, e.auditPath, cfg.syncAudit, cfg.auditMaxBatch)
 	}
 	e.svc = newService(tb, e.store, e.audit, cfg)
 	return e
