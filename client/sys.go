@@ -159,3 +159,15 @@ func (c *Client) AuditPublicKey(ctx context.Context) (*AuditPublicKey, error) {
 	}
 	return &out, nil
 }
+
+// AuditHMAC calls POST /v1/audit/hmac: the HMAC under which audit records
+// carry value (an encryption-context value), to search the log for it.
+func (c *Client) AuditHMAC(ctx context.Context, value string) (string, error) {
+	var out struct {
+		HMAC string `json:"hmac"`
+	}
+	if _, err := c.do(ctx, http.MethodPost, "/v1/audit/hmac", nil, true, map[string]string{"value": value}, &out); err != nil {
+		return "", err
+	}
+	return out.HMAC, nil
+}

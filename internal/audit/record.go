@@ -48,6 +48,9 @@ type Record struct {
 	BatchSize int `json:"batch_size,omitempty"`
 	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.
 	Outcome string `json:"outcome"`
+	// ContextHMAC is the request's encryption context, each value replaced
+	// by its hex HMAC-SHA256 under the deployment's audit key.
+	ContextHMAC map[string]string `json:"context_hmac,omitempty"`
 	// DenyReason is why access control denied the request, e.g.
 	// "condition_source_address" or "no_matching_allow".
 	DenyReason string `json:"deny_reason,omitempty"`

@@ -81,7 +81,26 @@ cannot be ruled out).`,
 			_, err := fmt.Fprint(w, k.PEM)
 			return err
 		})
-	cmd.AddCommand(verify, pubCmd)
+	var value string
+	hmacCmd := queryCommand(&cobra.Command{
+		Use:   "hmac --value VALUE",
+		Short: "Print the HMAC under which audit records carry a context value",
+		Long: `Audit records carry encryption-context values only as HMAC-SHA256 under the
+deployment's audit key. Print the HMAC of VALUE, then search the log for it
+(grep) to see which requests used it. Needs audit:read.`,
+		Example: "  grep \"$(arca audit hmac --value tenant-42)\" /var/lib/arca/audit.log",
+		Args:    usageArgs(cobra.NoArgs),
+	},
+		func(cmd *cobra.Command, c *client.Client, _ []string) (map[string]string, error) {
+			sum, err := c.AuditHMAC(cmd.Context(), value)
+			return map[string]string{"hmac": sum}, err
+		},
+		func(w io.Writer, m map[string]string) error {
+			_, err := fmt.Fprintln(w, m["hmac"])
+			return err
+		})
+	hmacCmd.Flags().StringVar(&value, "value", "", "the context value to look for")
+	cmd.AddCommand(verify, pubCmd, hmacCmd)
 	return cmd
 }
 

@@ -2,8 +2,10 @@ package kms
 
 import (
 	"context"
+	"encoding/hex"
 
 	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -44,6 +46,9 @@ type target struct {
 	resource string
 	// denyReason is the access-control reason of a denial.
 	denyReason string
+	// contextHMAC is the request's encryption context with each value
+	// replaced by its audit HMAC.
+	contextHMAC map[string]string
 	// compromisedUse marks a decrypt that used a compromised key or
 	// version under allow_compromised.
 	compromisedUse bool
@@ -77,6 +82,7 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 	if t != nil {
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
 		rec.CompromisedUse, rec.Resource, rec.DenyReason = t.compromisedUse, t.resource, t.denyReason
+		rec.ContextHMAC = t.contextHMAC
 	}
 	if err != nil {
 		code := CodeOf(err)
@@ -125,4 +131,24 @@ func (s *Service) update(ctx context.Context, op string, t *target, fn func(tx s
 		t.audited = false
 	}
 	return err
+}
+
+// recordContext keeps, for the audit record, the encryption context with
+// each value replaced by its HMAC under the audit key: auditors can check
+// whether a value was used (arca audit hmac), the log reveals none. Keys
+// stay readable. A batch records the context of its first item that has
+// one.
+func (t *target) recordContext(kr *seal.Keyring, ctx map[string]string) {
+	if len(ctx) == 0 || t.contextHMAC != nil {
+		return
+	}
+	out := make(map[string]string, len(ctx))
+	for k, v := range ctx {
+		sum, err := kr.AuditHMAC([]byte(v))
+		if err != nil {
+			return // recorded without context rather than with a clear value
+		}
+		out[k] = hex.EncodeToString(sum)
+	}
+	t.contextHMAC = out
 }

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 
 	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/audit"
@@ -59,4 +60,36 @@ func (s *Service) AuditPublicKey(ctx context.Context) (pub ed25519.PublicKey, er
 		return nil, internal("audit signing key", err)
 	}
 	return key.Public().(ed25519.PublicKey), nil
+}
+
+// OpAuditHMAC names the audit HMAC request in audit records.
+const OpAuditHMAC = "audit.hmac"
+
+// AuditHMAC returns the hex HMAC of value under the audit key: the form in
+// which audit records carry encryption-context values. An auditor holding
+// a value searches the log for it. It needs audit:read; the value itself is
+// never logged.
+func (s *Service) AuditHMAC(ctx context.Context, value string) (sum string, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpAuditHMAC, t, err); err != nil {
+			sum = ""
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer kr.Release()
+	if err := s.authorize(ctx, t, access.AuditRead, access.Resource{}, nil); err != nil {
+		return "", err
+	}
+	if len(value) > MaxContextSize {
+		return "", Errorf(CodeInvalidArgument, "value must be at most %d bytes", MaxContextSize)
+	}
+	b, err := kr.AuditHMAC([]byte(value))
+	if err != nil {
+		return "", internal("audit hmac", err)
+	}
+	return hex.EncodeToString(b), nil
 }

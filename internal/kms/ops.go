@@ -113,6 +113,7 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 	if err := validateBinding(b); err != nil {
 		return nil, err
 	}
+	t.recordContext(kr, b.Context)
 	for attempt := 0; ; attempt++ {
 		ck, err := s.resolveFor(ctx, kr, key, t, action)
 		if err != nil {
@@ -166,6 +167,7 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	if err := validateBinding(b); err != nil {
 		return nil, nil, err
 	}
+	t.recordContext(kr, b.Context)
 	c, err := crypto.Parse(ciphertext)
 	if err != nil {
 		return nil, nil, &Error{Code: CodeInvalidCiphertext, Message: err.Error()}

@@ -183,3 +183,19 @@ func (k *Keyring) AuditSigningKey() (ed25519.PrivateKey, error) {
 	defer secret.Zero(seed)
 	return ed25519.NewKeyFromSeed(seed), nil
 }
+
+// AuditHMAC returns HMAC-SHA256 of value under the audit key, a key derived
+// from the keyring (HKDF, its own label). Audit records carry it in place
+// of sensitive request values (encryption-context values), so that an
+// auditor who holds a value can check whether it was used without the log
+// revealing any.
+func (k *Keyring) AuditHMAC(value []byte) ([]byte, error) {
+	key, err := hkdf.Key(sha256.New, k.macKey.Reveal(), nil, "arca/v1/keyring/audit-hmac", sha256.Size)
+	if err != nil {
+		return nil, fmt.Errorf("derive audit HMAC key: %w", err)
+	}
+	defer secret.Zero(key)
+	m := hmac.New(sha256.New, key)
+	m.Write(value)
+	return m.Sum(nil), nil
+}

@@ -28,3 +28,23 @@ func (h *Handler) auditPublicKey(ctx context.Context, r *http.Request) (int, any
 	}
 	return http.StatusOK, &auditPublicKeyResponse{PublicKey: pub, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}, nil
 }
+
+type auditHMACRequest struct {
+	Value string `json:"value"`
+}
+
+type auditHMACResponse struct {
+	HMAC string `json:"hmac"`
+}
+
+func (h *Handler) auditHMAC(ctx context.Context, r *http.Request) (int, any, error) {
+	var req auditHMACRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	sum, err := h.svc.AuditHMAC(ctx, req.Value)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, &auditHMACResponse{HMAC: sum}, nil
+}
