@@ -118,6 +118,24 @@ func checkpointLine(pos chain, sign Signer) ([]byte, error) {
 	}{checkpoint{Through: pos.seq, Hash: pos.prev, Time: now, PublicKey: pub, Signature: sig}})
 }
 
+// firstSeq returns the sequence number of a log file's first record.
+func firstSeq(path string) (uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
+	if err != nil && len(line) == 0 {
+		return 0, err
+	}
+	var link chainLink
+	if err := json.Unmarshal(bytes.TrimSuffix(line, []byte("\n")), &link); err != nil {
+		return 0, err
+	}
+	return link.Seq, nil
+}
+
 // Problem kinds reported by Verify.
 const (
 	ProblemModified  = "modified"  // a line's bytes changed (or the next line's prev)

@@ -231,3 +231,35 @@ func verify2(t *testing.T, pub ed25519.PublicKey, files ...string) *VerifyReport
 	}
 	return rep
 }
+
+// TestRotationKeepsTheChain: a log rotated by size is several files, named
+// after their first record, that verify as one chain in name order.
+func TestRotationKeepsTheChain(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	l, err := OpenFile(path, FileOptions{NoSync: true, MaxSize: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		if err := l.Write(context.Background(), &Record{RequestID: fmt.Sprint(i), Operation: "key.encrypt", Outcome: OutcomeAllowed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := filepath.Glob(path + ".*")
+	if err != nil || len(rotated) < 3 {
+		t.Fatalf("rotated files %v %v", rotated, err)
+	}
+	files := append(rotated, path) // Glob sorts; the live file is last
+	if rep := verify(t, files...); !rep.OK() || rep.Records != 60 {
+		t.Fatalf("rotated log: %+v", rep)
+	}
+	// Leaving out a rotated file in the middle is a gap.
+	if rep := verify(t, append(append([]string{}, files[:1]...), files[2:]...)...); rep.Problem != ProblemMissing {
+		t.Fatalf("a rotated file left out: %+v", rep)
+	}
+}

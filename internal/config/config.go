@@ -95,6 +95,9 @@ type Audit struct {
 	// NoSync disables fsync of audit records. Records then do not survive a
 	// power loss; never set it in production.
 	NoSync bool `yaml:"no_sync"`
+	// MaxSizeMB rotates the audit file when it reaches this size (0:
+	// never); rotated files continue the hash chain.
+	MaxSizeMB int `yaml:"max_size_mb"`
 }
 
 // Default returns the built-in defaults.
@@ -188,6 +191,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.Path == "" || c.Audit.Path == "" {
 		return errors.New("config: storage.path and audit.path are required")
+	}
+	if c.Audit.MaxSizeMB < 0 {
+		return errors.New("config: audit.max_size_mb must be 0 (no rotation) or more")
 	}
 	if c.RateLimit.RequestsPerSecond < 0 || c.RateLimit.Burst < 0 || (c.RateLimit.RequestsPerSecond > 0 && c.RateLimit.Burst < 1) {
 		return errors.New("config: rate_limit needs requests_per_second > 0 and burst >= 1 (or requests_per_second 0 for no limit)")

@@ -88,7 +88,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if s.store, err = bolt.Open(cfg.Storage.Path, bolt.Options{}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
-	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync}); err != nil {
+	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync, MaxSize: int64(cfg.Audit.MaxSizeMB) << 20}); err != nil {
 		return nil, fmt.Errorf("server: open audit log: %w", err)
 	}
 	pol, err := s.loadPolicy()
