@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -241,4 +243,54 @@ func Verify(files []string, publicKey ed25519.PublicKey) (*VerifyReport, error) 
 func fail(rep *VerifyReport, kind string, line int, file, detail string) *VerifyReport {
 	rep.Problem, rep.Line, rep.File, rep.Detail = kind, line, file, detail
 	return rep
+}
+
+// Files returns the log's files in chain order: the rotated ones, then the
+// live one.
+func (l *FileLog) Files() ([]string, error) {
+	rotated, err := filepath.Glob(l.path + ".*")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range rotated {
+		if suffix := f[len(l.path)+1:]; len(suffix) == 20 && strings.Trim(suffix, "0123456789") == "" {
+			out = append(out, f)
+		}
+	}
+	return append(out, l.path), nil
+}
+
+// Scan decodes every request record of the files in order, skipping
+// checkpoints, and calls fn for each.
+func Scan(files []string, fn func(*Record) error) error {
+	for _, name := range files {
+		if err := scanFile(name, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanFile(name string, fn func(*Record) error) error {
+	f, err := os.Open(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // rotated away meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var r Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Operation == "" {
+			continue // a checkpoint, or a line this reader does not know
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }

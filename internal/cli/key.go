@@ -33,6 +33,7 @@ or its id.`,
 		newKeyImportTokenCommand(),
 		newKeyImportCommand(),
 		newKeyExportCommand(),
+		newKeyImpactCommand(),
 	)
 	return cmd
 }

@@ -59,6 +59,7 @@ var authzMatrix = []struct {
 	{"POST", "/v1/keys/mac-1/verify-mac", `{"data":"aGk=","mac":"AAAA"}`, []string{asCrypto}},
 	{"POST", "/v1/keys/sig-1/sign", `{"message":"aGk="}`, []string{asCrypto}},
 	{"POST", "/v1/keys/sig-1/verify", `{"message":"aGk=","signature":"AAAA"}`, []string{asCrypto}},
+	{"GET", "/v1/keys/app-1/impact", ``, []string{asAuditor}},
 	{"GET", "/v1/keys/sig-1/public-key", ``, []string{asAdmin, asCustodian, asCrypto, asAuditor}},
 	{"POST", "/v1/random", `{"bytes":16}`, []string{asCrypto}},
 	{"POST", "/v1/identities", `{"name":"made-by-$AS","type":"service"}`, []string{asAdmin}},

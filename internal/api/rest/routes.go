@@ -74,6 +74,7 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/keys/{key}/verify-mac", kms.OpVerifyMAC, opBody, true, h.verifyMAC},
 		{http.MethodPost, "/v1/keys/{key}/sign", kms.OpSign, opBody, true, h.sign},
 		{http.MethodPost, "/v1/keys/{key}/verify", kms.OpVerify, opBody, true, h.verify},
+		{http.MethodGet, "/v1/keys/{key}/impact", kms.OpKeyImpact, smallBody, true, h.keyImpact},
 		{http.MethodGet, "/v1/keys/{key}/public-key", kms.OpGetPublicKey, smallBody, true, h.publicKey},
 		{http.MethodPost, "/v1/random", kms.OpRandom, smallBody, true, h.random},
 

@@ -1,0 +1,92 @@
+package kms
+
+import (
+	"testing"
+
+	"github.com/arcakms/arca/internal/access"
+	"github.com/arcakms/arca/internal/crypto"
+)
+
+// TestKeyImpactReportListsExactlyItsUsers: a key used by three identities
+// (and another key used by a fourth) reports exactly those three, with
+// their counts per operation, refusals and versions.
+func TestKeyImpactReportListsExactlyItsUsers(t *testing.T) {
+	t.Parallel()
+	a := newAccEnv(t)
+	for _, k := range []string{"victim", "bystander"} {
+		if _, err := a.svc.CreateKey(a.ctx(), CreateKeyRequest{Name: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := func(name string) string {
+		return a.login(t, name, []access.Binding{role(access.RoleCryptoUser)})
+	}
+	ann, bob, cat, dan := user("ann"), user("bob"), user("cat"), user("dan")
+	enc := func(tok, key string, n int) []string {
+		var cts []string
+		for range n {
+			r, err := a.svc.Encrypt(a.as(t, tok, "10.0.0.1:1"), EncryptRequest{Key: key, Plaintext: []byte("x")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cts = append(cts, r.Ciphertext)
+		}
+		return cts
+	}
+	cts := enc(ann, "victim", 3)
+	enc(bob, "victim", 1)
+	if _, err := a.svc.RotateKey(a.ctx(), RotateRequest{Key: "victim"}); err != nil {
+		t.Fatal(err)
+	}
+	enc(bob, "victim", 1)
+	for _, ct := range cts[:2] {
+		if _, err := a.svc.Decrypt(a.as(t, cat, ""), DecryptRequest{Ciphertext: ct}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enc(dan, "bystander", 4)
+	// A refused use counts as refused, not as a use.
+	_, err := a.svc.Decrypt(a.as(t, cat, ""), DecryptRequest{Ciphertext: cts[0], Binding: crypto.Binding{Context: map[string]string{"a": "b"}}})
+	wantCode(t, "decrypt with the wrong context", err, CodeDecryptionFailed)
+
+	rep, err := a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]KeyUser{}
+	ids := map[string]string{}
+	for _, id := range []string{"ann", "bob", "cat", "dan"} {
+		info, err := a.svc.GetIdentity(a.ctx(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[info.ID] = id
+	}
+	for _, u := range rep.Users {
+		if name, ok := ids[u.Identity]; ok {
+			byName[name] = u
+		}
+	}
+	if len(byName) != 3 || byName["dan"].Identity != "" {
+		t.Fatalf("users: %+v", rep.Users)
+	}
+	if u := byName["ann"]; u.Operations[OpEncrypt] != 3 || len(u.Operations) != 1 || u.Sources[0] != "10.0.0.1:1" || u.Versions[0] != "1" {
+		t.Fatalf("ann: %+v", u)
+	}
+	if u := byName["bob"]; u.Operations[OpEncrypt] != 2 || len(u.Versions) != 2 {
+		t.Fatalf("bob: %+v", u)
+	}
+	if u := byName["cat"]; u.Operations[OpDecrypt] != 2 || u.Refused != 1 {
+		t.Fatalf("cat: %+v", u)
+	}
+	// Version filter.
+	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim", Versions: []uint32{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range rep.Users {
+		if ids[u.Identity] != "bob" && ids[u.Identity] != "" {
+			t.Fatalf("version 2 was used by %s: %+v", ids[u.Identity], u)
+		}
+	}
+}
