@@ -98,6 +98,18 @@ type Audit struct {
 	// MaxSizeMB rotates the audit file when it reaches this size (0:
 	// never); rotated files continue the hash chain.
 	MaxSizeMB int `yaml:"max_size_mb"`
+	// Sinks receive copies of every record, best effort (the file alone
+	// gates requests).
+	Sinks []AuditSink `yaml:"sinks"`
+}
+
+// AuditSink is one copy of the audit trail: Type "stdout"; "syslog" with
+// Network ("udp" or "tcp") and Address; or "webhook" with URL.
+type AuditSink struct {
+	Type    string `yaml:"type"`
+	Network string `yaml:"network"`
+	Address string `yaml:"address"`
+	URL     string `yaml:"url"`
 }
 
 // Default returns the built-in defaults.

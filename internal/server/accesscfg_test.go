@@ -1,7 +1,12 @@
 package server
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +44,40 @@ func TestApprovalAndSoDConfiguration(t *testing.T) {
 	for _, bad := range []config.SoDRule{{Roles: []string{"approver"}, Reason: "x"}, {Roles: []string{"approver", "root"}, Reason: "x"}, {Roles: []string{"approver", "auditor"}}} {
 		if _, err := sodRules(&[]config.SoDRule{bad}); err == nil || !strings.Contains(err.Error(), "separation_of_duties") {
 			t.Errorf("SoD rule %v: %v", bad, err)
+		}
+	}
+}
+
+// TestAuditSinksFromConfiguration: a server configured with a webhook sink
+// sends it every request's record; invalid sinks stop the server.
+func TestAuditSinksFromConfiguration(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, b...)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	cfg := testConfig(t.TempDir())
+	cfg.Audit.Sinks = []config.AuditSink{{Type: "webhook", URL: hook.URL}}
+	srv, err := Start(context.Background(), cfg, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{t: t, srv: srv, url: srv.URL(), http: newHTTPClient()}
+	n.must(200, "GET", "/v1/sys/seal-status", nil)
+	n.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(string(got), `"operation":"sys.seal_status"`) {
+		t.Fatalf("the webhook got %q", got)
+	}
+	for _, bad := range []config.AuditSink{{Type: "kafka"}, {Type: "syslog"}, {Type: "syslog", Network: "sctp", Address: "x:1"}, {Type: "webhook", URL: "ftp://x"}} {
+		if _, err := auditSinks([]config.AuditSink{bad}); err == nil {
+			t.Errorf("sink %+v accepted", bad)
 		}
 	}
 }

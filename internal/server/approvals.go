@@ -2,9 +2,11 @@ package server
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/arcakms/arca/internal/access"
+	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/config"
 	"github.com/arcakms/arca/internal/kms"
 	"github.com/arcakms/arca/internal/policy"
@@ -53,6 +55,36 @@ func sodRules(cfg *[]config.SoDRule) ([]access.SoDRule, error) {
 			return nil, fmt.Errorf("server: separation_of_duties: the rule %v needs a reason", r.Roles)
 		}
 		out = append(out, access.SoDRule{Roles: [2]string{r.Roles[0], r.Roles[1]}, Reason: r.Reason})
+	}
+	return out, nil
+}
+
+// auditSinks builds the configured audit sinks; an invalid one stops the
+// server from starting.
+func auditSinks(cfg []config.AuditSink) ([]audit.Sink, error) {
+	var out []audit.Sink
+	for i, c := range cfg {
+		switch c.Type {
+		case "stdout":
+			out = append(out, audit.NewStdoutSink())
+		case "syslog":
+			if c.Address == "" {
+				return nil, fmt.Errorf("server: audit.sinks[%d]: syslog needs an address", i)
+			}
+			s, err := audit.NewSyslogSink(c.Network, c.Address)
+			if err != nil {
+				return nil, fmt.Errorf("server: audit.sinks[%d]: %w", i, err)
+			}
+			out = append(out, s)
+		case "webhook":
+			u, err := url.Parse(c.URL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return nil, fmt.Errorf("server: audit.sinks[%d]: webhook needs an http(s) url", i)
+			}
+			out = append(out, &audit.WebhookSink{URL: c.URL})
+		default:
+			return nil, fmt.Errorf("server: audit.sinks[%d]: type must be stdout, syslog or webhook, not %q", i, c.Type)
+		}
 	}
 	return out, nil
 }

@@ -42,10 +42,13 @@ type Options struct {
 
 // Server is a running Arca server.
 type Server struct {
-	cfg       config.Config
-	log       *slog.Logger
-	store     *bolt.Store
-	audit     *audit.FileLog
+	cfg   config.Config
+	log   *slog.Logger
+	store *bolt.Store
+	audit *audit.FileLog
+	// log is what the service writes to: the file, or the file fanned out
+	// to the configured sinks.
+	auditLog  audit.Log
 	svc       *kms.Service
 	http      *http.Server
 	ln        net.Listener
@@ -91,6 +94,14 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync, MaxSize: int64(cfg.Audit.MaxSizeMB) << 20}); err != nil {
 		return nil, fmt.Errorf("server: open audit log: %w", err)
 	}
+	s.auditLog = s.audit
+	sinks, err := auditSinks(cfg.Audit.Sinks)
+	if err != nil {
+		return nil, err
+	}
+	if len(sinks) > 0 {
+		s.auditLog = audit.NewFanout(s.audit, sinks...)
+	}
 	pol, err := s.loadPolicy()
 	if err != nil {
 		return nil, err
@@ -103,7 +114,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if err != nil {
 		return nil, err
 	}
-	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.audit, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
+	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.auditLog, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
 		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -201,8 +212,8 @@ func (s *Server) closeAll() error {
 		}
 		s.svc.Close()
 	}
-	if s.audit != nil {
-		if err := s.audit.Close(); err != nil {
+	if s.auditLog != nil {
+		if err := s.auditLog.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("server: close audit log: %w", err))
 		}
 	}
