@@ -21,6 +21,11 @@ const (
 type Record struct {
 	Time      time.Time `json:"time"`
 	RequestID string    `json:"request_id"`
+	// Node names the server that handled the request (its host name unless
+	// configured), for deployments of several nodes.
+	Node string `json:"node,omitempty"`
+	// ApprovalID names the approval (dual control) the request executed.
+	ApprovalID string `json:"approval_id,omitempty"`
 	// Interface is the door the request came through, e.g. "rest".
 	Interface string `json:"interface"`
 	// Source is the client's network address.

@@ -69,9 +69,12 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 		Time:      s.now().UTC(),
 		RequestID: req.ID,
 		Interface: req.Interface,
-		Source:    req.Source,
-		Operation: op,
-		Outcome:   audit.OutcomeAllowed,
+		Node:      s.node,
+		// The approval a request presented, whether or not it executed.
+		ApprovalID: req.ApprovalID,
+		Source:     req.Source,
+		Operation:  op,
+		Outcome:    audit.OutcomeAllowed,
 	}
 	if req.Identity != nil {
 		rec.Identity, rec.AuthMethod, rec.Credential = req.Identity.ID, req.Identity.Method, req.Identity.Credential

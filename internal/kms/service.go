@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/arcakms/arca/internal/access"
 	"log/slog"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,8 @@ type Options struct {
 	Approvals map[access.Action]ApprovalRule
 	// RateLimit bounds each identity's request rate; none by default.
 	RateLimit RateLimit
+	// Node names this server in audit records; the host name by default.
+	Node string
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -61,6 +64,7 @@ type Service struct {
 	sod       []access.SoDRule
 	approvals map[access.Action]ApprovalRule
 	limits    *limiters
+	node      string
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -80,13 +84,16 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
-		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit),
+		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit), node: opts.Node,
 	}
 	if err := ValidateApprovalRules(opts.Approvals); err != nil {
 		return nil, err
 	}
 	if s.sod == nil {
 		s.sod = access.DefaultSoD
+	}
+	if s.node == "" {
+		s.node, _ = os.Hostname()
 	}
 	if opts.Policy != nil {
 		s.policy.Store(opts.Policy)

@@ -81,3 +81,51 @@ func TestAuditSinksFromConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestSinksCarryNoSecrets runs real requests on a dev server whose audit
+// trail is copied to a webhook and checks the copy holds no plaintext, data
+// key, random bytes, token or context value.
+func TestSinksCarryNoSecrets(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, b...)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Audit.Sinks = []config.AuditSink{{Type: "webhook", URL: hook.URL}}
+	srv, err := Start(context.Background(), cfg, Options{Dev: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{t: t, srv: srv, url: srv.URL(), token: srv.RootToken(), http: newHTTPClient()}
+	const marker = "SINK-PLAINTEXT-MARKER-93c1"
+	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
+	enc := n.must(200, "POST", "/v1/keys/k/encrypt", map[string]any{"plaintext": b64(marker), "context": map[string]string{"tenant": "SINK-CONTEXT-VALUE-77"}})
+	dec := n.must(200, "POST", "/v1/decrypt", map[string]any{"ciphertext": enc.str("ciphertext"), "context": map[string]string{"tenant": "SINK-CONTEXT-VALUE-77"}})
+	dk := n.must(200, "POST", "/v1/keys/k/datakey", nil)
+	rnd := n.must(200, "POST", "/v1/random", map[string]int{"bytes": 32})
+	token := srv.RootToken()
+	n.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(string(got), `"operation":"key.encrypt"`) {
+		t.Fatalf("the sink got no encrypt record: %q", got)
+	}
+	for what, secret := range map[string]string{
+		"plaintext": marker, "plaintext (base64)": b64(marker), "decrypted": dec.str("plaintext"),
+		"data key": dk.str("plaintext"), "random": rnd.str("random"), "token": token, "context value": "SINK-CONTEXT-VALUE-77",
+	} {
+		if secret == "" {
+			t.Errorf("the test has no %s to look for", what)
+		}
+		if secret != "" && strings.Contains(string(got), secret) {
+			t.Errorf("the sink's copy holds the %s", what)
+		}
+	}
+}
