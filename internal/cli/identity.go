@@ -241,23 +241,11 @@ but do not work until --enable). --role and --policy replace the whole list
 }
 
 func newIdentityDeleteCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:          "delete IDENTITY",
-		Short:        "Delete an identity and all its tokens",
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteIdentity(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Identity %s deleted.\n", args[0])
-			return err
+	return doCommand(&cobra.Command{Use: "delete IDENTITY", Short: "Delete an identity and all its tokens", Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			return c.DeleteIdentity(cmd.Context(), args[0])
 		},
-	}
+		func(args []string) string { return fmt.Sprintf("Identity %s deleted.", args[0]) })
 }
 
 // newTokenCommand groups token management.
@@ -270,70 +258,36 @@ func newTokenCommand() *cobra.Command {
 		SilenceUsage: true,
 	}
 	var ttl, name string
-	create := &cobra.Command{
+	create := queryCommand(&cobra.Command{
 		Use:   "create IDENTITY",
 		Short: "Issue a token for an identity (shown once)",
 		Long: `Issue a bearer token for an identity. The token is printed once: the server
 keeps only its SHA-256 hash. Its accessor (not secret) names it in audit
 records and revokes it.`,
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			tok, err := c.CreateToken(cmd.Context(), args[0], ttl, name)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), tok)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token: %s\nAccessor: %s\nExpires: %s\n", tok.Token, tok.Accessor, formatTime(tok.ExpiresAt))
-			return err
+		Args: usageArgs(cobra.ExactArgs(1)),
+	},
+		func(cmd *cobra.Command, c *client.Client, args []string) (*client.Token, error) {
+			return c.CreateToken(cmd.Context(), args[0], ttl, name)
 		},
-	}
+		func(w io.Writer, tok *client.Token) error {
+			_, err := fmt.Fprintf(w, "Token: %s\nAccessor: %s\nExpires: %s\n", tok.Token, tok.Accessor, formatTime(tok.ExpiresAt))
+			return err
+		})
 	create.Flags().StringVar(&ttl, "ttl", "", "lifetime and renewal period, e.g. 8h or 90d (1m to 365d; default 30d)")
 	create.Flags().StringVar(&name, "name", "", "what the token is for, e.g. the host it is deployed on")
-	revoke := &cobra.Command{
-		Use:          "revoke ACCESSOR",
-		Short:        "Revoke a token by its accessor; its next use is refused",
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.RevokeToken(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token %s revoked.\n", args[0])
-			return err
+	revoke := doCommand(&cobra.Command{Use: "revoke ACCESSOR", Short: "Revoke a token by its accessor; its next use is refused", Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			return c.RevokeToken(cmd.Context(), args[0])
 		},
-	}
-	renew := &cobra.Command{
-		Use:          "renew",
-		Short:        "Extend your own token by its TTL from now",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			tok, err := c.RenewToken(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), tok)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Token %s now expires %s.\n", tok.Accessor, formatTime(tok.ExpiresAt))
-			return err
+		func(args []string) string { return fmt.Sprintf("Token %s revoked.", args[0]) })
+	renew := queryCommand(&cobra.Command{Use: "renew", Short: "Extend your own token by its TTL from now", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) (*client.Token, error) {
+			return c.RenewToken(cmd.Context())
 		},
-	}
+		func(w io.Writer, tok *client.Token) error {
+			_, err := fmt.Fprintf(w, "Token %s now expires %s.\n", tok.Accessor, formatTime(tok.ExpiresAt))
+			return err
+		})
 	cmd.AddCommand(create, revoke, renew)
 	return cmd
 }
@@ -410,23 +364,11 @@ them with "arca identity create|update --policy NAME". See docs/access.md.`,
 			}
 			return tw.Flush()
 		})
-	del := &cobra.Command{
-		Use:          "delete NAME",
-		Short:        "Delete an access policy no identity uses",
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteAccessPolicy(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Access policy %s deleted.\n", args[0])
-			return err
+	del := doCommand(&cobra.Command{Use: "delete NAME", Short: "Delete an access policy no identity uses", Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			return c.DeleteAccessPolicy(cmd.Context(), args[0])
 		},
-	}
+		func(args []string) string { return fmt.Sprintf("Access policy %s deleted.", args[0]) })
 	cmd.AddCommand(put, show, list, del)
 	return cmd
 }

@@ -31,41 +31,17 @@ requiring MFA.`,
 			return err
 		})
 	var code string
-	confirm := &cobra.Command{
-		Use:          "confirm --code CODE",
-		Short:        "Confirm your TOTP enrolment with a first code",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.ConfirmTOTP(cmd.Context(), code); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), "TOTP confirmed.")
-			return err
+	confirm := doCommand(&cobra.Command{Use: "confirm --code CODE", Short: "Confirm your TOTP enrolment with a first code", Args: usageArgs(cobra.NoArgs)},
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			return c.ConfirmTOTP(cmd.Context(), code)
 		},
-	}
+		func([]string) string { return "TOTP confirmed." })
 	confirm.Flags().StringVar(&code, "code", "", "the code your authenticator app shows")
-	reset := &cobra.Command{
-		Use:          "reset IDENTITY",
-		Short:        "Remove an identity's TOTP enrolment (lost device)",
-		Args:         usageArgs(cobra.ExactArgs(1)),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.ResetTOTP(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "TOTP of %s reset.\n", args[0])
-			return err
+	reset := doCommand(&cobra.Command{Use: "reset IDENTITY", Short: "Remove an identity's TOTP enrolment (lost device)", Args: usageArgs(cobra.ExactArgs(1))},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			return c.ResetTOTP(cmd.Context(), args[0])
 		},
-	}
+		func(args []string) string { return fmt.Sprintf("TOTP of %s reset.", args[0]) })
 	cmd.AddCommand(enroll, confirm, reset)
 	return cmd
 }

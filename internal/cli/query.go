@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,24 @@ func queryCommand[T any](cmd *cobra.Command, call func(cmd *cobra.Command, c *cl
 			return printJSON(cmd.OutOrStdout(), v)
 		}
 		return text(cmd.OutOrStdout(), v)
+	}
+	return cmd
+}
+
+// doCommand builds a command that makes one API call with no result to
+// show and confirms it with a line of text.
+func doCommand(cmd *cobra.Command, call func(cmd *cobra.Command, c *client.Client, args []string) error, done func(args []string) string) *cobra.Command {
+	cmd.SilenceUsage = true
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		_, c, err := connect(cmd)
+		if err != nil {
+			return err
+		}
+		if err := call(cmd, c, args); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(cmd.OutOrStdout(), done(args))
+		return err
 	}
 	return cmd
 }
