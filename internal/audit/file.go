@@ -45,10 +45,13 @@ type FileLog struct {
 	// goroutine uses them.
 	chain        chain
 	checkpointed uint64
+	// idx locates records for Search.
+	idx *index
 }
 
 type entry struct {
 	line []byte
+	rec  *Record // indexed once durable; nil for a checkpoint
 	// sign, set for a checkpoint, builds the line from the chain position
 	// it is written at.
 	sign Signer
@@ -70,6 +73,14 @@ func OpenFile(path string, opts FileOptions) (*FileLog, error) {
 		return nil, fmt.Errorf("audit: resume the hash chain: %w", err)
 	}
 	l.chain = pos
+	l.idx = newIndex()
+	files, err := l.Files()
+	if err != nil {
+		return nil, fmt.Errorf("audit: list log files: %w", err)
+	}
+	if err := l.idx.load(files); err != nil {
+		return nil, fmt.Errorf("audit: index the log: %w", err)
+	}
 	if err := l.reopen(); err != nil {
 		return nil, err
 	}
@@ -106,7 +117,7 @@ func (l *FileLog) Write(_ context.Context, r *Record) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
 	}
-	e := &entry{line: line, err: make(chan error, 1)}
+	e := &entry{line: line, rec: r, err: make(chan error, 1)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -157,6 +168,7 @@ func (l *FileLog) run() {
 		}
 		buf = buf[:0]
 		pos := l.chain
+		offs := make([]int, 0, len(batch))
 		var signErr error
 		cpAt := l.checkpointed
 		for i := 0; i < len(batch); i++ {
@@ -176,6 +188,7 @@ func (l *FileLog) run() {
 			}
 			var chained []byte
 			chained, pos = pos.next(line)
+			offs = append(offs, len(buf))
 			buf = append(append(buf, chained...), '\n')
 			if e.sign != nil {
 				cpAt = pos.seq
@@ -187,9 +200,18 @@ func (l *FileLog) run() {
 			}
 			continue
 		}
+		base := l.size
 		err := l.commit(buf)
 		if err == nil {
 			l.chain, l.checkpointed = pos, cpAt
+			l.idx.mu.Lock()
+			live := int32(len(l.idx.files) - 1)
+			for i, e := range batch {
+				if e.rec != nil {
+					l.idx.add(live, base+int64(offs[i]), e.rec)
+				}
+			}
+			l.idx.mu.Unlock()
 			if l.opts.MaxSize > 0 && l.size >= l.opts.MaxSize {
 				// The batch is durable either way: a failed rotation
 				// leaves the file as it is, to rotate at the next batch.
@@ -236,9 +258,11 @@ func (l *FileLog) rotate() error {
 		return err
 	}
 	l.f = nil
-	if err := os.Rename(l.path, fmt.Sprintf("%s.%020d", l.path, first)); err != nil {
+	rotated := fmt.Sprintf("%s.%020d", l.path, first)
+	if err := os.Rename(l.path, rotated); err != nil {
 		return l.reopen()
 	}
+	l.idx.rotated(rotated)
 	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
 		_ = d.Sync() // make the rename durable
 		_ = d.Close()

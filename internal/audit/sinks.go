@@ -276,3 +276,16 @@ func (s *WebhookSink) Send(ctx context.Context, lines [][]byte) error {
 
 // Close does nothing.
 func (s *WebhookSink) Close() error { return nil }
+
+// Search passes a search to the primary log.
+func (f *Fanout) Search(filter Filter, cursor, limit int) ([]Record, int, error) {
+	if s, ok := f.Primary.(Searcher); ok {
+		return s.Search(filter, cursor, limit)
+	}
+	return nil, 0, fmt.Errorf("audit: the primary log cannot be searched")
+}
+
+// Searcher is implemented by logs that can be searched.
+type Searcher interface {
+	Search(f Filter, cursor, limit int) ([]Record, int, error)
+}

@@ -89,6 +89,7 @@ var authzMatrix = []struct {
 	{"GET", "/v1/reports/access-matrix", ``, []string{asAuditor}},
 	{"GET", "/v1/audit/public-key", ``, []string{asAuditor}},
 	{"POST", "/v1/audit/hmac", `{"value":"acme"}`, []string{asAuditor}},
+	{"GET", "/v1/audit/records", ``, []string{asAuditor}},
 	{"POST", "/v1/batch/encrypt", `{"items":[{"key":"app-1","plaintext":"aGk="}]}`, []string{asCrypto}},
 	{"POST", "/v1/batch/decrypt", `{"items":[{"ciphertext":"$CT"}]}`, []string{asCrypto}},
 	{"POST", "/v1/batch/rewrap", `{"items":[{"key":"app-1","ciphertext":"$CT"}]}`, []string{asCrypto}},

@@ -106,6 +106,7 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/reports/key-health", kms.OpKeyHealth, smallBody, true, h.keyHealth},
 		{http.MethodGet, "/v1/audit/public-key", kms.OpAuditPublicKey, smallBody, true, h.auditPublicKey},
 		{http.MethodPost, "/v1/audit/hmac", kms.OpAuditHMAC, smallBody, true, h.auditHMAC},
+		{http.MethodGet, "/v1/audit/records", kms.OpAuditSearch, smallBody, true, h.auditSearch},
 		{http.MethodGet, "/v1/reports/access-matrix", kms.OpAccessMatrix, smallBody, true, h.accessMatrix},
 
 		{http.MethodPost, "/v1/batch/encrypt", kms.OpBatchEncrypt, batchBody, true, h.batchEncrypt},
