@@ -374,6 +374,17 @@ type KeyImpact struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	Records     int       `json:"records"`
 	Users       []KeyUser `json:"users"`
+	// Versions accounts for each version's ciphertexts: made, rewrapped
+	// away, and possibly still outstanding.
+	Versions []VersionCiphertexts `json:"versions"`
+}
+
+// VersionCiphertexts is one key version's ciphertext accounting.
+type VersionCiphertexts struct {
+	Version     int `json:"version"`
+	Made        int `json:"ciphertexts_made"`
+	RewrappedTo int `json:"rewrapped_away"`
+	Outstanding int `json:"outstanding"`
 }
 
 // KeyUser is one identity's use of a key.

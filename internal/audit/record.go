@@ -43,6 +43,9 @@ type Record struct {
 	// KeyID and KeyVersion name the key version used, when there is one.
 	KeyID      string `json:"key_id,omitempty"`
 	KeyVersion uint32 `json:"key_version,omitempty"`
+	// FromVersion is, for a rewrap, the key version that had made the
+	// ciphertext (KeyVersion is the one that re-encrypted it).
+	FromVersion uint32 `json:"from_version,omitempty"`
 	// CompromisedUse marks a decryption that used a compromised key or
 	// version because the caller explicitly allowed it.
 	CompromisedUse bool `json:"compromised_use,omitempty"`

@@ -48,6 +48,9 @@ operation, for spreadsheets.`,
 				return impactCSV(w, rep)
 			}
 			fmt.Fprintf(w, "Key %s (%s): %d audit records\n", rep.Key, rep.KeyID, rep.Records)
+			for _, v := range rep.Versions {
+				fmt.Fprintf(w, "version %d\tciphertexts made=%d\trewrapped away=%d\toutstanding=%d\n", v.Version, v.Made, v.RewrappedTo, v.Outstanding)
+			}
 			for _, u := range rep.Users {
 				ops := make([]string, 0, len(u.Operations))
 				for op, n := range u.Operations {

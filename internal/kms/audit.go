@@ -46,6 +46,8 @@ type target struct {
 	resource string
 	// denyReason is the access-control reason of a denial.
 	denyReason string
+	// fromVersion is the version a rewrapped ciphertext was made by.
+	fromVersion uint32
 	// contextHMAC is the request's encryption context with each value
 	// replaced by its audit HMAC.
 	contextHMAC map[string]string
@@ -85,7 +87,7 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 	if t != nil {
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
 		rec.CompromisedUse, rec.Resource, rec.DenyReason = t.compromisedUse, t.resource, t.denyReason
-		rec.ContextHMAC = t.contextHMAC
+		rec.ContextHMAC, rec.FromVersion = t.contextHMAC, t.fromVersion
 	}
 	if err != nil {
 		code := CodeOf(err)

@@ -31,6 +31,30 @@ type KeyImpact struct {
 	// Records counts the matching audit records scanned.
 	Records int
 	Users   []KeyUser
+	// Versions accounts, per key version, for the ciphertexts the trail
+	// shows it made and those rewrapped away from it since: where the
+	// trail reaches back to the version's creation, Outstanding is how many
+	// of its ciphertexts may still exist (some may have been discarded
+	// without a trace).
+	Versions []VersionCiphertexts
+}
+
+// VersionCiphertexts is the ciphertext accounting of one key version.
+type VersionCiphertexts struct {
+	Version     uint32
+	Made        int // encryptions, data keys and data key pairs, rewraps into it
+	RewrappedTo int // rewraps of its ciphertexts to a newer version
+	Outstanding int
+}
+
+// makesCiphertext reports whether an allowed request of op returns a new
+// ciphertext under the record's key version.
+func makesCiphertext(op string) bool {
+	switch op {
+	case OpEncrypt, OpDataKey, OpDataKeyPair, OpRewrap:
+		return true
+	}
+	return false
 }
 
 // KeyUser is one identity's use of the key.
@@ -79,6 +103,13 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		return nil, internal("list audit files", err)
 	}
 	users := map[string]*KeyUser{}
+	versions := map[uint32]*VersionCiphertexts{}
+	ver := func(v uint32) *VersionCiphertexts {
+		if versions[v] == nil {
+			versions[v] = &VersionCiphertexts{Version: v}
+		}
+		return versions[v]
+	}
 	rep = &KeyImpact{KeyID: ck.rec.ID, Key: ck.rec.Name, GeneratedAt: s.now().UTC()}
 	err = audit.Scan(files, func(r *audit.Record) error {
 		if r.KeyID != ck.rec.ID || (len(req.Versions) > 0 && !slices.Contains(req.Versions, r.KeyVersion)) ||
@@ -98,6 +129,12 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		}
 		if r.Outcome == audit.OutcomeAllowed {
 			u.Operations[r.Operation]++
+			if makesCiphertext(r.Operation) && r.KeyVersion != 0 {
+				ver(r.KeyVersion).Made++
+			}
+			if r.Operation == OpRewrap && r.FromVersion != 0 {
+				ver(r.FromVersion).RewrappedTo++
+			}
 		} else {
 			u.Refused++
 		}
@@ -126,5 +163,10 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		rep.Users = append(rep.Users, *u)
 	}
 	slices.SortFunc(rep.Users, func(a, b KeyUser) int { return strings.Compare(a.Identity, b.Identity) })
+	for _, v := range versions {
+		v.Outstanding = max(v.Made-v.RewrappedTo, 0)
+		rep.Versions = append(rep.Versions, *v)
+	}
+	slices.SortFunc(rep.Versions, func(a, b VersionCiphertexts) int { return int(a.Version) - int(b.Version) })
 	return rep, nil
 }

@@ -276,6 +276,7 @@ func (s *Service) rewrap(ctx context.Context, kr *seal.Keyring, req DecryptReque
 		return nil, err
 	}
 	defer pt.Plaintext.Wipe()
+	t.fromVersion = pt.KeyVersion
 	return s.encrypt(ctx, kr, ck.rec.ID, pt.Plaintext.Reveal(), req.Binding, t, access.KeyRewrap)
 }
 

@@ -15,6 +15,14 @@ type keyImpactJSON struct {
 	GeneratedAt time.Time     `json:"generated_at"`
 	Records     int           `json:"records"`
 	Users       []keyUserJSON `json:"users"`
+	Versions    []versionCiphertextsJSON `json:"versions"`
+}
+
+type versionCiphertextsJSON struct {
+	Version     uint32 `json:"version"`
+	Made        int    `json:"ciphertexts_made"`
+	RewrappedTo int    `json:"rewrapped_away"`
+	Outstanding int    `json:"outstanding"`
 }
 
 type keyUserJSON struct {
@@ -55,7 +63,10 @@ func (h *Handler) keyImpact(ctx context.Context, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	out := &keyImpactJSON{KeyID: rep.KeyID, Key: rep.Key, GeneratedAt: rep.GeneratedAt, Records: rep.Records, Users: []keyUserJSON{}}
+	out := &keyImpactJSON{KeyID: rep.KeyID, Key: rep.Key, GeneratedAt: rep.GeneratedAt, Records: rep.Records, Users: []keyUserJSON{}, Versions: []versionCiphertextsJSON{}}
+	for _, v := range rep.Versions {
+		out.Versions = append(out.Versions, versionCiphertextsJSON(v))
+	}
 	for _, u := range rep.Users {
 		j := keyUserJSON{Identity: u.Identity, AuthMethod: u.AuthMethod, Operations: u.Operations, Refused: u.Refused,
 			FirstUse: u.FirstUse, LastUse: u.LastUse, Sources: u.Sources, Versions: u.Versions}
