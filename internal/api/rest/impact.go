@@ -10,11 +10,11 @@ import (
 )
 
 type keyImpactJSON struct {
-	KeyID       string        `json:"key_id"`
-	Key         string        `json:"key"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	Records     int           `json:"records"`
-	Users       []keyUserJSON `json:"users"`
+	KeyID       string                   `json:"key_id"`
+	Key         string                   `json:"key"`
+	GeneratedAt time.Time                `json:"generated_at"`
+	Records     int                      `json:"records"`
+	Users       []keyUserJSON            `json:"users"`
 	Versions    []versionCiphertextsJSON `json:"versions"`
 }
 
