@@ -45,13 +45,17 @@ type Record struct {
 	KeyVersion uint32 `json:"key_version,omitempty"`
 	// FromVersion is, for a rewrap, the key version that had made the
 	// ciphertext (KeyVersion is the one that re-encrypted it).
-	FromVersion uint32 `json:"from_version,omitempty"`
+	FromVersion uint32 `json:"from_version,omitzero"`
 	// CompromisedUse marks a decryption that used a compromised key or
 	// version because the caller explicitly allowed it.
 	CompromisedUse bool `json:"compromised_use,omitempty"`
 	// Resource names a non-key object the operation acted on, such as an
 	// import token's id.
 	Resource string `json:"resource,omitempty"`
+	// BatchMade and BatchRewrapped count, for a batch, the ciphertexts its
+	// items made per key version and the rewraps away from each version.
+	BatchMade      map[string]int `json:"batch_made,omitempty"`
+	BatchRewrapped map[string]int `json:"batch_rewrapped,omitempty"`
 	// BatchSize is the item count of a batch operation.
 	BatchSize int `json:"batch_size,omitempty"`
 	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.

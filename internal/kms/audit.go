@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"encoding/hex"
+	"strconv"
 
 	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/seal"
@@ -48,6 +49,9 @@ type target struct {
 	denyReason string
 	// fromVersion is the version a rewrapped ciphertext was made by.
 	fromVersion uint32
+	// made and rewrapped count, for a batch, the ciphertexts its items made
+	// per key version and the rewraps away from each version.
+	made, rewrapped map[uint32]int
 	// contextHMAC is the request's encryption context with each value
 	// replaced by its audit HMAC.
 	contextHMAC map[string]string
@@ -88,6 +92,7 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
 		rec.CompromisedUse, rec.Resource, rec.DenyReason = t.compromisedUse, t.resource, t.denyReason
 		rec.ContextHMAC, rec.FromVersion = t.contextHMAC, t.fromVersion
+		rec.BatchMade, rec.BatchRewrapped = versionCounts(t.made), versionCounts(t.rewrapped)
 	}
 	if err != nil {
 		code := CodeOf(err)
@@ -156,4 +161,30 @@ func (t *target) recordContext(kr *seal.Keyring, ctx map[string]string) {
 		out[k] = hex.EncodeToString(sum)
 	}
 	t.contextHMAC = out
+}
+
+// countItem adds a successful batch item's ciphertext accounting.
+func (t *target) countItem(it *target) {
+	if it.keyVersion == 0 {
+		return
+	}
+	if t.made == nil {
+		t.made, t.rewrapped = map[uint32]int{}, map[uint32]int{}
+	}
+	if it.fromVersion != 0 {
+		t.rewrapped[it.fromVersion]++
+	}
+	t.made[it.keyVersion]++
+}
+
+// versionCounts renders per-version counts for a record (nil when empty).
+func versionCounts(m map[uint32]int) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for v, n := range m {
+		out[strconv.FormatUint(uint64(v), 10)] = n
+	}
+	return out
 }

@@ -135,6 +135,16 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 			if r.Operation == OpRewrap && r.FromVersion != 0 {
 				ver(r.FromVersion).RewrappedTo++
 			}
+			for v, n := range r.BatchMade {
+				if x, err := strconv.ParseUint(v, 10, 32); err == nil {
+					ver(uint32(x)).Made += n
+				}
+			}
+			for v, n := range r.BatchRewrapped {
+				if x, err := strconv.ParseUint(v, 10, 32); err == nil {
+					ver(uint32(x)).RewrappedTo += n
+				}
+			}
 		} else {
 			u.Refused++
 		}

@@ -79,6 +79,42 @@ func TestKeyImpactReportListsExactlyItsUsers(t *testing.T) {
 	if u := byName["cat"]; u.Operations[OpDecrypt] != 2 || u.Refused != 1 {
 		t.Fatalf("cat: %+v", u)
 	}
+	// Ciphertext accounting per version: ann made 3 under v1, bob 1 under
+	// v1 and 1 under v2; two v1 ciphertexts are rewrapped to v2, singly.
+	for _, ct := range cts[:2] {
+		if _, err := a.svc.Rewrap(a.ctx(), DecryptRequest{Key: "victim", Ciphertext: ct}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Versions) != 2 ||
+		rep.Versions[0] != (VersionCiphertexts{Version: 1, Made: 4, RewrappedTo: 2, Outstanding: 2}) ||
+		rep.Versions[1] != (VersionCiphertexts{Version: 2, Made: 3, RewrappedTo: 0, Outstanding: 3}) {
+		t.Fatalf("versions: %+v", rep.Versions)
+	}
+	// Batches count per version too: one batch encrypts two items under
+	// v2 and rewraps the last v1 ciphertext of ann's; decryptions count
+	// nothing.
+	if _, err := a.svc.BatchEncrypt(a.ctx(), []EncryptRequest{{Key: "victim", Plaintext: []byte("a")}, {Key: "victim", Plaintext: []byte("b")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.BatchRewrap(a.ctx(), []DecryptRequest{{Key: "victim", Ciphertext: cts[2]}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.BatchDecrypt(a.ctx(), []DecryptRequest{{Ciphertext: cts[2]}}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Versions[0] != (VersionCiphertexts{Version: 1, Made: 4, RewrappedTo: 3, Outstanding: 1}) ||
+		rep.Versions[1] != (VersionCiphertexts{Version: 2, Made: 6, RewrappedTo: 0, Outstanding: 6}) {
+		t.Fatalf("versions after batches: %+v", rep.Versions)
+	}
 	// Version filter.
 	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim", Versions: []uint32{2}})
 	if err != nil {
