@@ -205,10 +205,9 @@ func (l *FileLog) run() {
 		if err == nil {
 			l.chain, l.checkpointed = pos, cpAt
 			l.idx.mu.Lock()
-			live := int32(len(l.idx.files) - 1)
 			for i, e := range batch {
 				if e.rec != nil {
-					l.idx.add(live, base+int64(offs[i]), e.rec)
+					l.idx.add(base+int64(offs[i]), e.rec)
 				}
 			}
 			l.idx.mu.Unlock()
@@ -259,10 +258,9 @@ func (l *FileLog) rotate() error {
 	}
 	l.f = nil
 	rotated := fmt.Sprintf("%s.%020d", l.path, first)
-	if err := os.Rename(l.path, rotated); err != nil {
+	if err := l.idx.rotate(rotated, l.size); err != nil {
 		return l.reopen()
 	}
-	l.idx.rotated(rotated)
 	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
 		_ = d.Sync() // make the rename durable
 		_ = d.Close()

@@ -52,10 +52,10 @@ type Record struct {
 	// Resource names a non-key object the operation acted on, such as an
 	// import token's id.
 	Resource string `json:"resource,omitempty"`
-	// BatchMade and BatchRewrapped count, for a batch, the ciphertexts its
-	// items made per key version and the rewraps away from each version.
-	BatchMade      map[string]int `json:"batch_made,omitempty"`
-	BatchRewrapped map[string]int `json:"batch_rewrapped,omitempty"`
+	// BatchKeys accounts, for a batch, for the items of each key it used,
+	// so that a key's uses are found even in a batch that also used others
+	// (whose record then has no KeyID).
+	BatchKeys []BatchKey `json:"batch_keys,omitempty"`
 	// BatchSize is the item count of a batch operation.
 	BatchSize int `json:"batch_size,omitempty"`
 	// Outcome is OutcomeAllowed, OutcomeDenied or OutcomeFailed.
@@ -89,3 +89,13 @@ func (Discard) Write(context.Context, *Record) error { return nil }
 
 // Close does nothing.
 func (Discard) Close() error { return nil }
+
+// BatchKey is one key's part of a batch: its items that succeeded, the
+// ciphertexts they made per key version, and the rewraps away from each
+// version (versions as decimal strings, for JSON).
+type BatchKey struct {
+	KeyID     string         `json:"key_id"`
+	Items     int            `json:"items"`
+	Made      map[string]int `json:"made,omitempty"`
+	Rewrapped map[string]int `json:"rewrapped,omitempty"`
+}

@@ -285,7 +285,18 @@ func (f *Fanout) Search(filter Filter, cursor, limit int) ([]Record, int, error)
 	return nil, 0, fmt.Errorf("audit: the primary log cannot be searched")
 }
 
-// Searcher is implemented by logs that can be searched.
+// Each passes a walk over matching records to the primary log.
+func (f *Fanout) Each(filter Filter, fn func(*Record) error) error {
+	if s, ok := f.Primary.(Searcher); ok {
+		return s.Each(filter, fn)
+	}
+	return fmt.Errorf("audit: the primary log cannot be searched")
+}
+
+// Searcher is implemented by logs that can be searched through an index.
 type Searcher interface {
+	// Search returns a page of matching records, newest first.
 	Search(f Filter, cursor, limit int) ([]Record, int, error)
+	// Each calls fn for every matching record, newest first.
+	Each(f Filter, fn func(*Record) error) error
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -98,6 +99,11 @@ type Audit struct {
 	// MaxSizeMB rotates the audit file when it reaches this size (0:
 	// never); rotated files continue the hash chain.
 	MaxSizeMB int `yaml:"max_size_mb"`
+	// CheckpointInterval is how often a signed checkpoint is appended when
+	// records were written since the last one (default one minute; one is
+	// also written at shutdown). Records after the last checkpoint are the
+	// ones a rewrite of the log's tail could change unseen.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// Sinks receive copies of every record, best effort (the file alone
 	// gates requests).
 	Sinks []AuditSink `yaml:"sinks"`
@@ -117,7 +123,7 @@ func Default() Config {
 	return Config{
 		Listen:   "127.0.0.1:8200",
 		Storage:  Storage{Type: "bolt", Path: "arca-data/arca.db"},
-		Audit:    Audit{Path: "arca-data/audit.log"},
+		Audit:    Audit{Path: "arca-data/audit.log", CheckpointInterval: time.Minute},
 		LogLevel: "info",
 	}
 }
@@ -206,6 +212,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.MaxSizeMB < 0 {
 		return errors.New("config: audit.max_size_mb must be 0 (no rotation) or more")
+	}
+	if c.Audit.CheckpointInterval < time.Second || c.Audit.CheckpointInterval > 24*time.Hour {
+		return errors.New("config: audit.checkpoint_interval must be between 1s and 24h")
 	}
 	if c.RateLimit.RequestsPerSecond < 0 || c.RateLimit.Burst < 0 || (c.RateLimit.RequestsPerSecond > 0 && c.RateLimit.Burst < 1) {
 		return errors.New("config: rate_limit needs requests_per_second > 0 and burst >= 1 (or requests_per_second 0 for no limit)")

@@ -5,13 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPrecedenceDefaultsFileEnv(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "arca.yaml")
-	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:9000\nstorage:\n  path: /tmp/x.db\naudit:\n  path: /tmp/a.log\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:9000\nstorage:\n  path: /tmp/x.db\naudit:\n  path: /tmp/a.log\n  checkpoint_interval: 15s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c := Default()
@@ -22,7 +23,8 @@ func TestPrecedenceDefaultsFileEnv(t *testing.T) {
 	if err := c.LoadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "127.0.0.1:9100" || c.Storage.Path != "/tmp/x.db" || !c.Audit.NoSync || c.Storage.Type != "bolt" {
+	if c.Listen != "127.0.0.1:9100" || c.Storage.Path != "/tmp/x.db" || !c.Audit.NoSync || c.Storage.Type != "bolt" ||
+		c.Audit.CheckpointInterval != 15*time.Second {
 		t.Fatalf("unexpected config %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -76,6 +78,7 @@ func TestValidateRejectsBadValues(t *testing.T) {
 		"storage type": func(c *Config) { c.Storage.Type = "etcd" },
 		"log level":    func(c *Config) { c.LogLevel = "loud" },
 		"no path":      func(c *Config) { c.Storage.Path = "" },
+		"checkpoints":  func(c *Config) { c.Audit.CheckpointInterval = 0 },
 	} {
 		c := Default()
 		mutate(&c)

@@ -3,7 +3,9 @@ package kms
 import (
 	"context"
 	"encoding/hex"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/seal"
@@ -49,9 +51,8 @@ type target struct {
 	denyReason string
 	// fromVersion is the version a rewrapped ciphertext was made by.
 	fromVersion uint32
-	// made and rewrapped count, for a batch, the ciphertexts its items made
-	// per key version and the rewraps away from each version.
-	made, rewrapped map[uint32]int
+	// batchKeys tallies, for a batch, the successful items of each key.
+	batchKeys map[string]*batchTally
 	// contextHMAC is the request's encryption context with each value
 	// replaced by its audit HMAC.
 	contextHMAC map[string]string
@@ -92,7 +93,7 @@ func (s *Service) finish(ctx context.Context, op string, t *target, err error) e
 		rec.KeyID, rec.KeyVersion, rec.BatchSize = t.keyID, t.keyVersion, t.batchSize
 		rec.CompromisedUse, rec.Resource, rec.DenyReason = t.compromisedUse, t.resource, t.denyReason
 		rec.ContextHMAC, rec.FromVersion = t.contextHMAC, t.fromVersion
-		rec.BatchMade, rec.BatchRewrapped = versionCounts(t.made), versionCounts(t.rewrapped)
+		rec.BatchKeys = t.batchRecord()
 	}
 	if err != nil {
 		code := CodeOf(err)
@@ -163,18 +164,48 @@ func (t *target) recordContext(kr *seal.Keyring, ctx map[string]string) {
 	t.contextHMAC = out
 }
 
-// countItem adds a successful batch item's ciphertext accounting.
-func (t *target) countItem(it *target) {
-	if it.keyVersion == 0 {
+// batchTally is one key's part of a batch.
+type batchTally struct {
+	items           int
+	made, rewrapped map[uint32]int
+}
+
+// countItem adds a successful batch item: its key, and for operations that
+// return ciphertexts (makes), the version that made it and, for a rewrap,
+// the version it was moved away from.
+func (t *target) countItem(it *target, makes bool) {
+	if it.keyID == "" {
 		return
 	}
-	if t.made == nil {
-		t.made, t.rewrapped = map[uint32]int{}, map[uint32]int{}
+	if t.batchKeys == nil {
+		t.batchKeys = map[string]*batchTally{}
+	}
+	b := t.batchKeys[it.keyID]
+	if b == nil {
+		b = &batchTally{made: map[uint32]int{}, rewrapped: map[uint32]int{}}
+		t.batchKeys[it.keyID] = b
+	}
+	b.items++
+	if !makes || it.keyVersion == 0 {
+		return
 	}
 	if it.fromVersion != 0 {
-		t.rewrapped[it.fromVersion]++
+		b.rewrapped[it.fromVersion]++
 	}
-	t.made[it.keyVersion]++
+	b.made[it.keyVersion]++
+}
+
+// batchRecord renders the batch tallies for the audit record, by key id.
+func (t *target) batchRecord() []audit.BatchKey {
+	if len(t.batchKeys) == 0 {
+		return nil
+	}
+	out := make([]audit.BatchKey, 0, len(t.batchKeys))
+	for id, b := range t.batchKeys {
+		out = append(out, audit.BatchKey{KeyID: id, Items: b.items, Made: versionCounts(b.made), Rewrapped: versionCounts(b.rewrapped)})
+	}
+	slices.SortFunc(out, func(a, b audit.BatchKey) int { return strings.Compare(a.KeyID, b.KeyID) })
+	return out
 }
 
 // versionCounts renders per-version counts for a record (nil when empty).

@@ -70,8 +70,8 @@ func (s *Service) batch(ctx context.Context, op string, n int, action access.Act
 		it := &target{}
 		res[i] = fn(kr, i, it)
 		t.compromisedUse = t.compromisedUse || it.compromisedUse
-		if res[i].Err == nil && op != OpBatchDecrypt {
-			t.countItem(it) // encryptions and rewraps make ciphertexts
+		if res[i].Err == nil {
+			t.countItem(it, op != OpBatchDecrypt) // encryptions and rewraps make ciphertexts
 		}
 		if i == 0 {
 			first = it.keyID

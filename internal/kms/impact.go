@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,11 +70,10 @@ type KeyUser struct {
 	Sources, Versions []string
 }
 
-// auditFiles is implemented by audit logs that can be read back.
-type auditFiles interface{ Files() ([]string, error) }
-
-// KeyImpactReport scans the audit trail for the uses of a key. It needs
-// report:read, and reads the primary audit log (its rotated files too).
+// KeyImpactReport gathers the uses of a key from the audit trail. It needs
+// report:read, and reads, through the primary log's index, only the records
+// that name the key (in its rotated files too), batches that used it among
+// other keys included.
 func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *KeyImpact, err error) {
 	t := &target{}
 	defer func() {
@@ -94,13 +94,9 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		return nil, err
 	}
 	t.keyID = ck.rec.ID
-	src, ok := s.audit.(auditFiles)
+	src, ok := s.audit.(audit.Searcher)
 	if !ok {
 		return nil, Errorf(CodeUnsupportedOperation, "the audit log of this server cannot be read back")
-	}
-	files, err := src.Files()
-	if err != nil {
-		return nil, internal("list audit files", err)
 	}
 	users := map[string]*KeyUser{}
 	versions := map[uint32]*VersionCiphertexts{}
@@ -111,10 +107,30 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		return versions[v]
 	}
 	rep = &KeyImpact{KeyID: ck.rec.ID, Key: ck.rec.Name, GeneratedAt: s.now().UTC()}
-	err = audit.Scan(files, func(r *audit.Record) error {
-		if r.KeyID != ck.rec.ID || (len(req.Versions) > 0 && !slices.Contains(req.Versions, r.KeyVersion)) ||
-			(!req.From.IsZero() && r.Time.Before(req.From)) || (!req.To.IsZero() && !r.Time.Before(req.To)) ||
-			strings.HasPrefix(r.Operation, OpKeyImpact) {
+	err = src.Each(audit.Filter{KeyID: ck.rec.ID, From: req.From, To: req.To}, func(r *audit.Record) error {
+		if r.Operation == OpKeyImpact {
+			return nil
+		}
+		wanted := func(v uint32) bool { return v != 0 && (len(req.Versions) == 0 || slices.Contains(req.Versions, v)) }
+		// The versions the record used: its own, or a batch's for this key.
+		made, rewrapped := map[uint32]int{}, map[uint32]int{}
+		if makesCiphertext(r.Operation) && wanted(r.KeyVersion) {
+			made[r.KeyVersion]++
+		}
+		if r.Operation == OpRewrap && wanted(r.FromVersion) {
+			rewrapped[r.FromVersion]++
+		}
+		part := batchPart(r, ck.rec.ID)
+		parse := func(counts map[string]int, into map[uint32]int) {
+			for v, n := range counts {
+				if x, err := strconv.ParseUint(v, 10, 32); err == nil && wanted(uint32(x)) {
+					into[uint32(x)] += n
+				}
+			}
+		}
+		parse(part.Made, made)
+		parse(part.Rewrapped, rewrapped)
+		if len(req.Versions) > 0 && !wanted(r.KeyVersion) && len(made) == 0 && len(rewrapped) == 0 {
 			return nil
 		}
 		rep.Records++
@@ -129,21 +145,11 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		}
 		if r.Outcome == audit.OutcomeAllowed {
 			u.Operations[r.Operation]++
-			if makesCiphertext(r.Operation) && r.KeyVersion != 0 {
-				ver(r.KeyVersion).Made++
+			for v, n := range made {
+				ver(v).Made += n
 			}
-			if r.Operation == OpRewrap && r.FromVersion != 0 {
-				ver(r.FromVersion).RewrappedTo++
-			}
-			for v, n := range r.BatchMade {
-				if x, err := strconv.ParseUint(v, 10, 32); err == nil {
-					ver(uint32(x)).Made += n
-				}
-			}
-			for v, n := range r.BatchRewrapped {
-				if x, err := strconv.ParseUint(v, 10, 32); err == nil {
-					ver(uint32(x)).RewrappedTo += n
-				}
+			for v, n := range rewrapped {
+				ver(v).RewrappedTo += n
 			}
 		} else {
 			u.Refused++
@@ -157,9 +163,9 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 		if r.Source != "" && !slices.Contains(u.Sources, r.Source) {
 			u.Sources = append(u.Sources, r.Source)
 		}
-		if r.KeyVersion != 0 {
-			if v := strconv.FormatUint(uint64(r.KeyVersion), 10); !slices.Contains(u.Versions, v) {
-				u.Versions = append(u.Versions, v)
+		for _, v := range append(slices.Collect(maps.Keys(made)), r.KeyVersion) {
+			if vs := strconv.FormatUint(uint64(v), 10); v != 0 && !slices.Contains(u.Versions, vs) {
+				u.Versions = append(u.Versions, vs)
 			}
 		}
 		return nil
@@ -179,4 +185,15 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 	}
 	slices.SortFunc(rep.Versions, func(a, b VersionCiphertexts) int { return int(a.Version) - int(b.Version) })
 	return rep, nil
+}
+
+// batchPart returns a batch record's part for the key id (zero for other
+// records).
+func batchPart(r *audit.Record, keyID string) audit.BatchKey {
+	for _, b := range r.BatchKeys {
+		if b.KeyID == keyID {
+			return b
+		}
+	}
+	return audit.BatchKey{}
 }

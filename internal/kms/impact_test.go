@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/arcakms/arca/internal/access"
@@ -115,13 +116,40 @@ func TestKeyImpactReportListsExactlyItsUsers(t *testing.T) {
 		rep.Versions[1] != (VersionCiphertexts{Version: 2, Made: 6, RewrappedTo: 0, Outstanding: 6}) {
 		t.Fatalf("versions after batches: %+v", rep.Versions)
 	}
+	// A batch over two keys counts for each, in each key's report: ann
+	// encrypts one item under each key, and one naming no key fails.
+	mixed, err := a.svc.BatchEncrypt(a.as(t, ann, ""), []EncryptRequest{
+		{Key: "victim", Plaintext: []byte("a")}, {Key: "bystander", Plaintext: []byte("b")},
+		{Key: "no-such-key", Plaintext: []byte("c")}})
+	if err != nil || mixed[2].Err == nil {
+		t.Fatalf("mixed batch: %v %+v", err, mixed)
+	}
+	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Versions[1] != (VersionCiphertexts{Version: 2, Made: 7, RewrappedTo: 0, Outstanding: 7}) {
+		t.Fatalf("victim after a mixed batch: %+v", rep.Versions)
+	}
+	for _, u := range rep.Users {
+		if ids[u.Identity] == "ann" && (u.Operations[OpBatchEncrypt] != 1 || !slices.Contains(u.Versions, "2")) {
+			t.Fatalf("ann's mixed batch: %+v", u)
+		}
+	}
+	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "bystander"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Versions) != 1 || rep.Versions[0] != (VersionCiphertexts{Version: 1, Made: 5, Outstanding: 5}) || len(rep.Users) != 3 { // root (created it), dan, ann
+		t.Fatalf("bystander after a mixed batch: %+v %+v", rep.Versions, rep.Users)
+	}
 	// Version filter.
 	rep, err = a.svc.KeyImpactReport(a.ctx(), ImpactRequest{Key: "victim", Versions: []uint32{2}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range rep.Users {
-		if ids[u.Identity] != "bob" && ids[u.Identity] != "" {
+		if n := ids[u.Identity]; n != "bob" && n != "ann" && n != "" { // ann: in the mixed batch
 			t.Fatalf("version 2 was used by %s: %+v", ids[u.Identity], u)
 		}
 	}

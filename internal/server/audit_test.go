@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/arcakms/arca/internal/audit"
 )
@@ -164,5 +165,44 @@ func TestShutdownWritesAVerifiableCheckpoint(t *testing.T) {
 	rep, err := audit.Verify([]string{path}, ed25519.PublicKey(raw))
 	if err != nil || !rep.OK() || rep.Checkpoints != 1 || rep.Unprotected != 0 {
 		t.Fatalf("verify after shutdown: %+v %v", rep, err)
+	}
+}
+
+// TestCheckpointsAtTheConfiguredInterval: a running server appends signed
+// checkpoints on audit.checkpoint_interval, independently of the scheduler
+// (whose interval here is an hour), and only when records were written.
+func TestCheckpointsAtTheConfiguredInterval(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.Audit.CheckpointInterval = time.Second
+	srv, err := Start(context.Background(), cfg, Options{Logger: quietLogger(), SchedulerInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{t: t, dir: dir, srv: srv, url: srv.URL(), http: newHTTPClient()}
+	t.Cleanup(func() { n.stop() })
+	init := n.must(200, "POST", "/v1/sys/init", map[string]int{"shares": 1, "threshold": 1})
+	n.token = init.str("root_token")
+	n.must(200, "POST", "/v1/sys/unseal", map[string]any{"share": init.body["shares"].([]any)[0]})
+	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
+	checkpoints := func() int {
+		b, err := os.ReadFile(cfg.Audit.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte(`"checkpoint"`))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for checkpoints() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint was written while the server ran")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Nothing new is logged meanwhile, so no further checkpoint is added.
+	time.Sleep(2500 * time.Millisecond)
+	if c := checkpoints(); c != 1 {
+		t.Fatalf("%d checkpoints with nothing logged in between", c)
 	}
 }

@@ -207,7 +207,7 @@ func (s *Server) closeAll() error {
 	var errs []error
 	if s.svc != nil {
 		// A last checkpoint vouches for everything logged until now.
-		if err := s.svc.Checkpoint(context.Background()); err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {
+		if err := s.svc.Checkpoint(context.Background()); !ignorable(err) {
 			errs = append(errs, fmt.Errorf("server: audit checkpoint: %w", err))
 		}
 		s.svc.Close()
@@ -231,11 +231,17 @@ func (s *Server) closeAll() error {
 }
 
 // startScheduler runs the service's due work at a fixed interval while this
-// node is the leader and the service is unsealed.
+// node is the leader and the service is unsealed, and appends signed audit
+// checkpoints at audit.checkpoint_interval on every node (each node keeps
+// its own audit log).
 func (s *Server) startScheduler(opts Options) {
 	interval := opts.SchedulerInterval
 	if interval <= 0 {
 		interval = time.Minute
+	}
+	every := s.cfg.Audit.CheckpointInterval
+	if every <= 0 {
+		every = time.Minute
 	}
 	isLeader := opts.IsLeader
 	if isLeader == nil {
@@ -244,29 +250,46 @@ func (s *Server) startScheduler(opts Options) {
 	s.stopSched, s.schedDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(s.schedDone)
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
+		due, checkpoint := time.NewTicker(interval), time.NewTicker(every)
+		defer due.Stop()
+		defer checkpoint.Stop()
 		for {
 			select {
 			case <-s.stopSched:
 				return
-			case <-tick.C:
-			}
-			if !isLeader() {
-				continue
-			}
-			if err := s.svc.Checkpoint(context.Background()); err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {
-				s.log.Error("audit checkpoint failed", "error", err)
-			}
-			rep, err := s.svc.RunDue(context.Background())
-			if err != nil && kms.CodeOf(err) != kms.CodeSealed && kms.CodeOf(err) != kms.CodeNotInitialized {
-				s.log.Error("scheduled work failed", "error", err)
-			}
-			if rep.DestroyedKeys+rep.DestroyedVersions > 0 {
-				s.log.Info("scheduled destruction", "keys", rep.DestroyedKeys, "versions", rep.DestroyedVersions)
+			case <-checkpoint.C:
+				s.checkpoint()
+			case <-due.C:
+				if isLeader() {
+					s.runDue()
+				}
 			}
 		}
 	}()
+}
+
+// ignorable reports errors that only mean the service is not yet in use.
+func ignorable(err error) bool {
+	return err == nil || kms.CodeOf(err) == kms.CodeSealed || kms.CodeOf(err) == kms.CodeNotInitialized
+}
+
+// checkpoint appends a signed checkpoint if records were written since the
+// last one.
+func (s *Server) checkpoint() {
+	if err := s.svc.Checkpoint(context.Background()); !ignorable(err) {
+		s.log.Error("audit checkpoint failed", "error", err)
+	}
+}
+
+// runDue performs the background work that has fallen due.
+func (s *Server) runDue() {
+	rep, err := s.svc.RunDue(context.Background())
+	if !ignorable(err) {
+		s.log.Error("scheduled work failed", "error", err)
+	}
+	if rep.DestroyedKeys+rep.DestroyedVersions > 0 {
+		s.log.Info("scheduled destruction", "keys", rep.DestroyedKeys, "versions", rep.DestroyedVersions)
+	}
 }
 
 // loadPolicy reads the configured crypto policy file, or returns the
