@@ -29,6 +29,7 @@ deps:
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y $$missing; \
 	    else echo "missing:$$missing (install them, or run as root on Debian)"; exit 1; fi; \
 	  fi
+	./scripts/ensure-postgres
 	$(GO) mod download
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 

@@ -50,6 +50,9 @@ var (
 	ErrInvalidKey = errors.New("storage: invalid key")
 	// ErrCorrupt means a backend found a stored record it cannot decode.
 	ErrCorrupt = errors.New("storage: corrupt record")
+	// ErrUnavailable means a shared backend cannot be reached (or did not
+	// answer in time); the operation did not happen and may be retried.
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // MaxKeyLen is the longest key a backend must accept, in bytes.
@@ -158,4 +161,21 @@ func ClampLimit(limit int) int {
 // bytes are gone from the backend's files, not merely unreferenced.
 type Compactor interface {
 	Compact(ctx context.Context) error
+}
+
+// Change names one record that a committed transaction wrote or deleted.
+type Change struct {
+	NS  Namespace
+	Key string
+}
+
+// Watcher is implemented by shared backends, whose records other processes
+// change, so that a node can drop what it cached of them.
+type Watcher interface {
+	// Watch reports changes committed by any process, until ctx is done:
+	// changed for each record written or deleted, and lost whenever changes
+	// may have been missed (when watching starts or resumes after a broken
+	// connection, and periodically as a safety net), after which the caller
+	// must assume that anything may have changed.
+	Watch(ctx context.Context, changed func(Change), lost func())
 }
