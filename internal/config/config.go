@@ -40,6 +40,13 @@ type Config struct {
 	// hold on overlapping scopes; absent means the built-in rules
 	// (docs/access.md), an empty list means none.
 	SeparationOfDuties *[]SoDRule `yaml:"separation_of_duties"`
+	// SchedulerInterval is how often the leader looks for due background
+	// work: scheduled rotation, activation, deactivation and destruction
+	// (default one minute).
+	SchedulerInterval time.Duration `yaml:"scheduler_interval"`
+	// Node names this server in audit records and health (default: the
+	// host name); give each node of a cluster its own.
+	Node string `yaml:"node"`
 }
 
 // SoDRule forbids holding two roles together, with the reason shown in
@@ -83,10 +90,19 @@ func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // Storage configures the storage backend.
 type Storage struct {
-	// Type is the backend: "bolt" (embedded, the default).
+	// Type is the backend: "bolt" (embedded, the default) or "postgres"
+	// (shared by several nodes).
 	Type string `yaml:"type"`
 	// Path is the bbolt database file.
 	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string. It may hold a password:
+	// prefer ARCA_STORAGE_DSN, or a password file (PGPASSFILE).
+	DSN string `yaml:"dsn"`
+	// Schema is the PostgreSQL schema of Arca's tables (default "arca").
+	Schema string `yaml:"schema"`
+	// Timeout bounds each PostgreSQL transaction (default 5s); past it the
+	// request fails with 503 storage_unavailable.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Audit configures the primary audit log.
@@ -125,6 +141,8 @@ func Default() Config {
 		Storage:  Storage{Type: "bolt", Path: "arca-data/arca.db"},
 		Audit:    Audit{Path: "arca-data/audit.log", CheckpointInterval: time.Minute},
 		LogLevel: "info",
+		// The scheduler's pass is cheap: it reads only the keys' schedule.
+		SchedulerInterval: time.Minute,
 	}
 }
 
@@ -154,6 +172,7 @@ var envVars = []struct {
 	{"ARCA_TLS_CLIENT_CA_FILE", func(c *Config, v string) error { c.TLS.ClientCAFile = v; return nil }},
 	{"ARCA_STORAGE_TYPE", func(c *Config, v string) error { c.Storage.Type = v; return nil }},
 	{"ARCA_STORAGE_PATH", func(c *Config, v string) error { c.Storage.Path = v; return nil }},
+	{"ARCA_STORAGE_DSN", func(c *Config, v string) error { c.Storage.DSN = v; return nil }},
 	{"ARCA_AUDIT_PATH", func(c *Config, v string) error { c.Audit.Path = v; return nil }},
 	{"ARCA_AUDIT_NO_SYNC", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
@@ -161,6 +180,7 @@ var envVars = []struct {
 		return err
 	}},
 	{"ARCA_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"ARCA_NODE", func(c *Config, v string) error { c.Node = v; return nil }},
 	{"ARCA_POLICY_FILE", func(c *Config, v string) error { c.PolicyFile = v; return nil }},
 }
 
@@ -204,11 +224,26 @@ func (c *Config) Validate() error {
 	if !c.TLS.Enabled() && !IsLoopback(host) {
 		return fmt.Errorf("config: refusing plain HTTP on %q: without TLS Arca listens only on a loopback address (configure tls.cert_file and tls.key_file)", c.Listen)
 	}
-	if c.Storage.Type != "bolt" {
-		return fmt.Errorf("config: unsupported storage type %q (supported: bolt)", c.Storage.Type)
+	switch c.Storage.Type {
+	case "bolt":
+		if c.Storage.Path == "" {
+			return errors.New("config: storage.path is required for the bolt backend")
+		}
+	case "postgres":
+		if c.Storage.DSN == "" {
+			return errors.New("config: storage.dsn (or ARCA_STORAGE_DSN) is required for the postgres backend")
+		}
+		if c.Storage.Timeout < 0 {
+			return errors.New("config: storage.timeout must not be negative")
+		}
+	default:
+		return fmt.Errorf("config: unsupported storage type %q (supported: bolt, postgres)", c.Storage.Type)
 	}
-	if c.Storage.Path == "" || c.Audit.Path == "" {
-		return errors.New("config: storage.path and audit.path are required")
+	if c.Audit.Path == "" {
+		return errors.New("config: audit.path is required")
+	}
+	if c.SchedulerInterval < time.Second || c.SchedulerInterval > time.Hour {
+		return errors.New("config: scheduler_interval must be between 1s and 1h")
 	}
 	if c.Audit.MaxSizeMB < 0 {
 		return errors.New("config: audit.max_size_mb must be 0 (no rotation) or more")

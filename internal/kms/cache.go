@@ -59,6 +59,9 @@ type keyCache struct {
 	max   int
 	byID  map[string]*cachedKey
 	names map[string]string // name → id
+	// gen counts invalidations, so that a snapshot read from storage
+	// before one is not cached after it (see addSince).
+	gen uint64
 }
 
 func newKeyCache(max int) *keyCache {
@@ -103,10 +106,33 @@ func (c *keyCache) add(rec *keyRecord) *cachedKey {
 	return ck
 }
 
+// generation returns the cache's invalidation count, to pass to addSince.
+func (c *keyCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// addSince is add for a record read from storage when the cache was at
+// generation gen: if something was invalidated since, the record may be
+// older than the change that caused it, so it is returned for this use
+// without being cached.
+func (c *keyCache) addSince(rec *keyRecord, gen uint64) *cachedKey {
+	c.mu.RLock()
+	stale := c.gen != gen
+	c.mu.RUnlock()
+	if stale {
+		id, _ := parseKeyID(rec.ID)
+		return &cachedKey{rec: rec, id: id, versions: new(sync.Map)}
+	}
+	return c.add(rec)
+}
+
 // remove drops a key, and every version built for it, from the cache.
 func (c *keyCache) remove(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	if ck, ok := c.byID[id]; ok {
 		delete(c.names, ck.rec.Name)
 		delete(c.byID, id)
@@ -116,6 +142,7 @@ func (c *keyCache) remove(id string) {
 func (c *keyCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	clear(c.byID)
 	clear(c.names)
 }
@@ -151,6 +178,7 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 // reload re-reads a key from storage and refreshes the cache.
 func (s *Service) reload(ctx context.Context, kr *seal.Keyring, id string) (*cachedKey, error) {
 	var rec *keyRecord
+	gen := s.keys.generation()
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		var err error
 		rec, _, err = loadKey(tx, kr, id)
@@ -159,7 +187,7 @@ func (s *Service) reload(ctx context.Context, kr *seal.Keyring, id string) (*cac
 	if err != nil {
 		return nil, err
 	}
-	return s.keys.add(rec), nil
+	return s.keys.addSince(rec, gen), nil
 }
 
 // versionMaterial reads version v of ck from storage, checks it belongs to

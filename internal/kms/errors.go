@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/arcakms/arca/internal/storage"
 )
 
 // Code is a stable, machine-readable error code. Adapters map codes to their
@@ -34,16 +36,19 @@ const (
 	CodeAuditUnavailable     Code = "audit_unavailable"
 	CodeConflict             Code = "conflict"
 	CodeUnavailable          Code = "unavailable"
-	CodeInvalidJSON          Code = "invalid_json"
-	CodeUnknownField         Code = "unknown_field"
-	CodeInvalidBase64        Code = "invalid_base64"
-	CodeNotFound             Code = "not_found"
-	CodeMethodNotAllowed     Code = "method_not_allowed"
-	CodePayloadTooLarge      Code = "payload_too_large"
-	CodeUnsupportedMedia     Code = "unsupported_media_type"
-	CodeRateLimited          Code = "rate_limited"
-	CodeRequestTimeout       Code = "request_timeout"
-	CodeServiceShuttingDown  Code = "shutting_down"
+	// CodeStorageUnavailable: the shared database cannot be reached; nothing
+	// was changed and the request may be retried.
+	CodeStorageUnavailable  Code = "storage_unavailable"
+	CodeInvalidJSON         Code = "invalid_json"
+	CodeUnknownField        Code = "unknown_field"
+	CodeInvalidBase64       Code = "invalid_base64"
+	CodeNotFound            Code = "not_found"
+	CodeMethodNotAllowed    Code = "method_not_allowed"
+	CodePayloadTooLarge     Code = "payload_too_large"
+	CodeUnsupportedMedia    Code = "unsupported_media_type"
+	CodeRateLimited         Code = "rate_limited"
+	CodeRequestTimeout      Code = "request_timeout"
+	CodeServiceShuttingDown Code = "shutting_down"
 
 	// Lifecycle refusals; the values equal package lifecycle's codes.
 	CodeIllegalTransition   Code = "illegal_transition"
@@ -122,6 +127,9 @@ func Errorf(code Code, format string, args ...any) *Error {
 
 // internal wraps an unexpected error. Its cause is logged, never shown.
 func internal(op string, err error) *Error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return &Error{Code: CodeStorageUnavailable, Message: "the database cannot be reached; nothing was changed, retry later", Err: fmt.Errorf("%s: %w", op, err)}
+	}
 	return &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("%s: %w", op, err)}
 }
 

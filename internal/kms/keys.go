@@ -482,6 +482,7 @@ func (s *Service) resolve(ctx context.Context, kr *seal.Keyring, ref string) (*c
 		return nil, keyNotFound(ref)
 	}
 	var rec *keyRecord
+	gen := s.keys.generation()
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		var err error
 		rec, _, err = loadKey(tx, kr, ref)
@@ -493,7 +494,7 @@ func (s *Service) resolve(ctx context.Context, kr *seal.Keyring, ref string) (*c
 	if err != nil {
 		return nil, storageError("load key", err)
 	}
-	return s.keys.add(rec), nil
+	return s.keys.addSince(rec, gen), nil
 }
 
 // GetKey returns a key's metadata.

@@ -43,6 +43,9 @@ type Options struct {
 	RateLimit RateLimit
 	// Node names this server in audit records; the host name by default.
 	Node string
+	// Role reports the node's role in a cluster (RoleLeader or
+	// RoleFollower) for its health; nil means RoleStandalone.
+	Role func() string
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -65,6 +68,7 @@ type Service struct {
 	approvals map[access.Action]ApprovalRule
 	limits    *limiters
 	node      string
+	role      func() string
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -84,7 +88,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
-		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit), node: opts.Node,
+		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit), node: opts.Node, role: opts.Role,
 	}
 	if err := ValidateApprovalRules(opts.Approvals); err != nil {
 		return nil, err

@@ -196,7 +196,11 @@ func (s *Service) Unseal(ctx context.Context, share string) (SealStatus, error) 
 func (s *Service) addShare(share string) (*seal.Keyring, error) {
 	cfg := s.sealConfig.Load()
 	if cfg == nil {
-		return nil, errNotInitialized
+		// Another node sharing the store may have initialised it.
+		s.refreshSealConfig()
+		if cfg = s.sealConfig.Load(); cfg == nil {
+			return nil, errNotInitialized
+		}
 	}
 	if s.keyring.Load() != nil {
 		return nil, nil

@@ -20,7 +20,8 @@ import (
 	"github.com/arcakms/arca/internal/config"
 	"github.com/arcakms/arca/internal/kms"
 	"github.com/arcakms/arca/internal/policy"
-	"github.com/arcakms/arca/internal/storage/bolt"
+	"github.com/arcakms/arca/internal/storage"
+	"github.com/arcakms/arca/internal/storage/postgres"
 	"github.com/arcakms/arca/internal/version"
 )
 
@@ -44,8 +45,12 @@ type Options struct {
 type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
-	store *bolt.Store
-	audit *audit.FileLog
+	store storage.Store
+	// stopCluster ends watching for other nodes' changes and campaigning
+	// for leadership; leader is nil on embedded storage.
+	stopCluster context.CancelFunc
+	leader      *postgres.Leader
+	audit       *audit.FileLog
 	// log is what the service writes to: the file, or the file fanned out
 	// to the configured sinks.
 	auditLog  audit.Log
@@ -81,15 +86,15 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 		if s.devDir, err = os.MkdirTemp("", "arca-dev-"); err != nil {
 			return nil, fmt.Errorf("server: dev data directory: %w", err)
 		}
-		cfg.Storage.Path = filepath.Join(s.devDir, "arca.db")
+		cfg.Storage.Type, cfg.Storage.Path = "bolt", filepath.Join(s.devDir, "arca.db")
 		cfg.Audit.Path = filepath.Join(s.devDir, "audit.log")
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s.cfg = cfg
-	if s.store, err = bolt.Open(cfg.Storage.Path, bolt.Options{}); err != nil {
-		return nil, fmt.Errorf("server: open storage: %w", err)
+	if s.store, err = openStore(ctx, cfg.Storage); err != nil {
+		return nil, err
 	}
 	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync, MaxSize: int64(cfg.Audit.MaxSizeMB) << 20}); err != nil {
 		return nil, fmt.Errorf("server: open audit log: %w", err)
@@ -115,7 +120,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 		return nil, err
 	}
 	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.auditLog, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
-		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}}); err != nil {
+		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}, Role: s.role, Node: cfg.Node}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	if opts.Dev {
@@ -126,9 +131,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if err := s.listen(); err != nil {
 		return nil, err
 	}
+	s.startCluster(&opts)
 	go func() { s.served <- s.http.Serve(s.ln) }()
 	s.startScheduler(opts)
-	s.log.Info("arca listening", "addr", s.URL(), "storage", cfg.Storage.Path, "audit", cfg.Audit.Path, "version", version.Version)
+	s.log.Info("arca listening", "addr", s.URL(), "storage", storageName(cfg.Storage), "audit", cfg.Audit.Path, "version", version.Version)
 	return s, nil
 }
 
@@ -194,6 +200,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.schedDone
 		s.stopSched = nil
 	}
+	if s.stopCluster != nil {
+		s.stopCluster()
+		if s.leader != nil {
+			<-s.leader.Done() // leadership handed back before the store closes
+		}
+	}
 	if s.http != nil {
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
@@ -236,6 +248,9 @@ func (s *Server) closeAll() error {
 // its own audit log).
 func (s *Server) startScheduler(opts Options) {
 	interval := opts.SchedulerInterval
+	if interval <= 0 {
+		interval = s.cfg.SchedulerInterval
+	}
 	if interval <= 0 {
 		interval = time.Minute
 	}

@@ -61,6 +61,7 @@ var statusOf = map[kms.Code]int{
 	kms.CodeNotInitialized:       http.StatusServiceUnavailable,
 	kms.CodeAuditUnavailable:     http.StatusServiceUnavailable,
 	kms.CodeUnavailable:          http.StatusServiceUnavailable,
+	kms.CodeStorageUnavailable:   http.StatusServiceUnavailable,
 	kms.CodeServiceShuttingDown:  http.StatusServiceUnavailable,
 }
 

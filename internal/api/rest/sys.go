@@ -24,21 +24,27 @@ type healthJSON struct {
 	Initialized bool   `json:"initialized"`
 	Sealed      bool   `json:"sealed"`
 	Version     string `json:"version"`
+	Node        string `json:"node"`
+	Role        string `json:"role"`
+	Storage     string `json:"storage"`
 }
 
 func (h *Handler) health(ctx context.Context, r *http.Request) (int, any, error) {
 	if err := newQuery(r).done(); err != nil {
 		return 0, nil, err
 	}
-	st, err := h.svc.AuditedStatus(ctx, kms.OpHealth)
+	st, err := h.svc.Health(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	status := http.StatusOK
-	if st.Sealed {
+	status, storage := http.StatusOK, "ok"
+	if !st.StorageOK {
+		storage = "unreachable"
+	}
+	if st.Sealed || !st.StorageOK {
 		status = http.StatusServiceUnavailable
 	}
-	return status, &healthJSON{Initialized: st.Initialized, Sealed: st.Sealed, Version: st.Version}, nil
+	return status, &healthJSON{Initialized: st.Initialized, Sealed: st.Sealed, Version: st.Version, Node: st.Node, Role: st.Role, Storage: storage}, nil
 }
 
 func (h *Handler) sealStatus(ctx context.Context, r *http.Request) (int, any, error) {

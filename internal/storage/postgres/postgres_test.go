@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -216,8 +215,8 @@ func TestLeaderElection(t *testing.T) {
 // once it is back.
 func TestUnreachableDatabaseFailsFast(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, pgtest.Addr(t))
-	s := open(t, postgres.Options{DSN: pgtest.Via(t, p.addr()), Timeout: 2 * time.Second})
+	p := pgtest.StartProxy(t)
+	s := open(t, postgres.Options{DSN: pgtest.Via(t, p.Addr()), Timeout: 2 * time.Second})
 	put := func() error {
 		return s.Update(t.Context(), func(tx storage.Tx) error {
 			_, err := tx.Put("keys", "k", []byte("v"))
@@ -227,7 +226,7 @@ func TestUnreachableDatabaseFailsFast(t *testing.T) {
 	if err := put(); err != nil {
 		t.Fatal(err)
 	}
-	p.cut()
+	p.Cut()
 	start := time.Now()
 	for _, op := range []func() error{put, func() error { return s.Ping(t.Context()) }, func() error {
 		return s.View(t.Context(), func(tx storage.Tx) error { _, err := tx.Get("keys", "k"); return err })
@@ -239,7 +238,7 @@ func TestUnreachableDatabaseFailsFast(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("failing took %v", d)
 	}
-	p.restore()
+	p.Restore()
 	deadline := time.Now().Add(15 * time.Second)
 	for put() != nil {
 		if time.Now().After(deadline) {
@@ -247,83 +246,4 @@ func TestUnreachableDatabaseFailsFast(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// proxy forwards TCP connections to a target until cut, which closes every
-// connection and refuses new ones until restore.
-type proxy struct {
-	t      *testing.T
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			u, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, u)
-			p.mu.Unlock()
-			go pipe(c, u)
-			go pipe(u, c)
-		}
-	}()
-	return p
-}
-
-func pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			dst.Close()
-			return
-		}
-	}
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
 }
