@@ -176,15 +176,7 @@ func TestCheckpointsAtTheConfiguredInterval(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(dir)
 	cfg.Audit.CheckpointInterval = time.Second
-	srv, err := Start(context.Background(), cfg, Options{Logger: quietLogger(), SchedulerInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &node{t: t, dir: dir, srv: srv, url: srv.URL(), http: newHTTPClient()}
-	t.Cleanup(func() { n.stop() })
-	init := n.must(200, "POST", "/v1/sys/init", map[string]int{"shares": 1, "threshold": 1})
-	n.token = init.str("root_token")
-	n.must(200, "POST", "/v1/sys/unseal", map[string]any{"share": init.body["shares"].([]any)[0]})
+	n := startWith(t, dir, cfg, Options{SchedulerInterval: time.Hour})
 	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
 	checkpoints := func() int {
 		b, err := os.ReadFile(cfg.Audit.Path)

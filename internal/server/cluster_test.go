@@ -239,15 +239,7 @@ func TestDatabaseOutage(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(dir)
 	cfg.Storage = config.Storage{Type: "postgres", DSN: pgtest.Via(t, proxy.Addr()), Schema: pgtest.Schema(t), Timeout: 2 * time.Second}
-	srv, err := Start(t.Context(), cfg, Options{Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &node{t: t, dir: dir, srv: srv, url: srv.URL(), http: newHTTPClient()}
-	t.Cleanup(func() { n.stop() })
-	init := n.must(200, "POST", "/v1/sys/init", map[string]int{"shares": 1, "threshold": 1})
-	n.token = init.str("root_token")
-	n.must(200, "POST", "/v1/sys/unseal", map[string]any{"share": init.body["shares"].([]any)[0]})
+	n := startWith(t, dir, cfg, Options{})
 	n.must(201, "POST", "/v1/keys", map[string]string{"name": "before"})
 	pt := base64.StdEncoding.EncodeToString([]byte("x"))
 	n.must(200, "POST", "/v1/keys/before/encrypt", map[string]string{"plaintext": pt})

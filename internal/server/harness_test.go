@@ -48,6 +48,23 @@ func startNode(t *testing.T, dir string) *node {
 	return n
 }
 
+// startWith starts a server with cfg over the files in dir, initialises it
+// with one share and unseals it; the node holds the root token.
+func startWith(t *testing.T, dir string, cfg config.Config, opts Options) *node {
+	t.Helper()
+	opts.Logger = quietLogger()
+	srv, err := Start(context.Background(), cfg, opts)
+	if err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	n := &node{t: t, dir: dir, srv: srv, url: srv.URL(), http: newHTTPClient()}
+	t.Cleanup(func() { n.stop() })
+	init := n.must(200, "POST", "/v1/sys/init", map[string]int{"shares": 1, "threshold": 1})
+	n.token = init.str("root_token")
+	n.must(200, "POST", "/v1/sys/unseal", map[string]any{"share": init.body["shares"].([]any)[0]})
+	return n
+}
+
 // startDev starts a dev-mode server (auto-initialised and unsealed).
 func startDev(t *testing.T) *node {
 	t.Helper()
