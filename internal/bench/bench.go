@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,9 @@ const (
 
 // Config describes one load run.
 type Config struct {
-	// Addr is the server's base URL.
+	// Addr is the server's base URL, or several separated by commas (the
+	// nodes of a cluster): setting up uses the first, and the clients are
+	// spread over all of them in turn.
 	Addr string
 	// Token is the bearer token.
 	Token string
@@ -86,6 +89,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	hc := newHTTPClient(cfg.Clients, cfg.TLS)
+	all := cfg.Addr
+	cfg.Addr, _, _ = strings.Cut(all, ",")
 	key := cfg.Key
 	if key == "" {
 		key = "bench-" + randomHex(6)
@@ -117,6 +122,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("bench: unknown operation %q (encrypt, decrypt, datakey)", cfg.Op)
 	}
+	cfg.Addr = all
 	res := drive(ctx, hc, cfg, path, body)
 	res.Target = "arca"
 	return res, nil
@@ -135,7 +141,10 @@ func drive(ctx context.Context, hc *http.Client, cfg Config, path string, body [
 	lat := make([][]time.Duration, cfg.Clients)
 	errs := make([]int, cfg.Clients)
 	var wg sync.WaitGroup
+	addrs := strings.Split(cfg.Addr, ",")
 	for c := range cfg.Clients {
+		cfg := cfg
+		cfg.Addr = addrs[c%len(addrs)]
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				t0 := time.Now()

@@ -21,7 +21,10 @@ print requests per second and latency percentiles (p50, p99, max).
 
 With --compare-noop the same load is first sent to an in-process no-op HTTP
 handler that decodes the same JSON body: the HTTP ceiling of this machine,
-measured in the same run, so the server's figure can be read as a ratio.`,
+measured in the same run, so the server's figure can be read as a ratio.
+
+--addr may list several nodes of a cluster, separated by commas: the key is
+set up on the first, and the clients are spread over all of them in turn.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g, err := loadGlobalFlags(cmd)
