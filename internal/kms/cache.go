@@ -26,7 +26,6 @@ type cachedKey struct {
 type versionEntry struct {
 	vk    *crypto.VersionKey
 	state lifecycle.State
-	usage *usage
 	// root is the material of a derived key's version, from which each
 	// operation derives its subkey; nil for other keys.
 	root *secret.Bytes
@@ -46,7 +45,7 @@ func (ve *versionEntry) forContext(keyID [16]byte, alg crypto.Algorithm, ctx map
 func (ck *cachedKey) setVersionState(v uint32, st lifecycle.State) {
 	if e, ok := ck.versions.Load(v); ok {
 		old := e.(*versionEntry)
-		ck.versions.Store(v, &versionEntry{vk: old.vk, state: st, usage: old.usage, root: old.root})
+		ck.versions.Store(v, &versionEntry{vk: old.vk, state: st, root: old.root})
 	}
 }
 
@@ -167,7 +166,7 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
 	}
-	entry := &versionEntry{vk: vk, state: vr.State, usage: newUsage(vr.UsageReserved)}
+	entry := &versionEntry{vk: vk, state: vr.State}
 	if ck.rec.Derived {
 		entry.root = material.Clone()
 	}

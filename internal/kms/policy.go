@@ -255,14 +255,9 @@ func (s *Service) KeyHealthReport(ctx context.Context) (rep *KeyHealth, err erro
 	return rep, nil
 }
 
-// reservedUsage is the number of encryptions reserved for a key's primary
-// version: an upper bound of its use.
+// reservedUsage is the number of encryptions reserved, by every node, for
+// a key's primary version: an upper bound of its use.
 func (s *Service) reservedUsage(ctx context.Context, kr *seal.Keyring, r *keyRecord) (uint64, error) {
-	if ck := s.keys.lookup(r.ID); ck != nil {
-		if e, ok := ck.versions.Load(r.PrimaryVersion); ok {
-			return e.(*versionEntry).usage.reserved.Load(), nil
-		}
-	}
 	var vr versionRecord
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		_, err := getRecord(tx, kr, nsKeyVersions, versionKey(r.ID, r.PrimaryVersion), &vr)

@@ -332,22 +332,27 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 	return rec.public(), nil
 }
 
-// usage counts one version's encryptions against its bound. used only
-// grows; reserved is the persisted reservation (UsageReserved). Shared by
-// every cache entry of the version.
+// usage is this node's share of one version's usage counter. The counter
+// (UsageReserved in the version record, shared by every node) hands out
+// blocks of positions 1..bound; a node counts encryptions within the block it
+// took, pos up to end, and takes the next block from storage when it runs
+// out. Two nodes never hold the same positions, so the bound holds across a
+// cluster; positions a node took but did not use (at a restart) are lost,
+// which over-counts, never under-counts. Trackers live outside the key cache
+// (Service.usage), so dropping a cached key does not waste its block.
 type usage struct {
-	mu       sync.Mutex
-	used     atomic.Uint64
-	reserved atomic.Uint64
+	mu       sync.Mutex    // serialises refills
+	pos, end atomic.Uint64 // positions of this node's block: last used, last owned
 }
 
-func newUsage(reserved uint64) *usage {
-	u := &usage{}
-	// After a restart the unused part of the last block is counted as
-	// used: the count can only over-estimate, never exceed the bound.
-	u.used.Store(reserved)
-	u.reserved.Store(reserved)
-	return u
+// usageFor returns this node's tracker of a key version.
+func (s *Service) usageFor(keyID string, v uint32) *usage {
+	k := versionKey(keyID, v)
+	if u, ok := s.usage.Load(k); ok {
+		return u.(*usage)
+	}
+	u, _ := s.usage.LoadOrStore(k, &usage{})
+	return u.(*usage)
 }
 
 // usageBlock is how many encryptions one storage write reserves.
@@ -358,51 +363,59 @@ func usageBlock(bound uint64) uint64 {
 // errVersionExhausted means the version reached its usage bound.
 var errVersionExhausted = errors.New("key version reached its usage bound")
 
-// countEncryption reserves one encryption for version ve of ck. It needs a
+// countEncryption counts one encryption by version ve of ck. It needs a
 // storage write only once per block. When the version has reached its
 // bound it returns errVersionExhausted and the caller rotates.
 func (s *Service) countEncryption(ctx context.Context, kr *seal.Keyring, ck *cachedKey, ve *versionEntry) error {
 	bound := ck.rec.usageBound()
-	u := ve.usage
-	n := u.used.Add(1)
-	if n <= u.reserved.Load() && n <= bound {
+	u := s.usageFor(ck.rec.ID, ve.vk.Version())
+	// The bound is checked on its own too: it may have been lowered below
+	// what this node holds.
+	if p := u.pos.Add(1); p <= u.end.Load() && p <= bound {
 		return nil
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for {
-		// The bound is checked on its own too: it may have been lowered
-		// below what was already reserved.
-		if n > bound {
-			return errVersionExhausted
-		}
-		have := u.reserved.Load()
-		if n <= have {
+		// A fresh position: one taken before a refill may be of the old
+		// block (a wasted position over-counts, which is safe).
+		p := u.pos.Add(1)
+		if p <= u.end.Load() {
+			if p > bound {
+				return errVersionExhausted
+			}
 			return nil
 		}
-		want := min(have+usageBlock(bound), bound)
-		if err := s.reserveUsage(ctx, kr, ck.rec.ID, ve.vk.Version(), want); err != nil {
+		start, end, err := s.reserveUsage(ctx, kr, ck.rec.ID, ve.vk.Version(), usageBlock(bound), bound)
+		if err != nil {
 			return err
 		}
-		u.reserved.Store(want)
+		// pos before end: a lock-free reader must never pair the new end
+		// with a position of the old numbering.
+		u.pos.Store(start)
+		u.end.Store(end)
 	}
 }
 
-// reserveUsage persists a version's reservation level.
-func (s *Service) reserveUsage(ctx context.Context, kr *seal.Keyring, keyID string, v uint32, reserved uint64) error {
+// reserveUsage takes the next block of up to n positions of a version's
+// shared usage counter, within bound, and returns the positions before and
+// at its end; errVersionExhausted when none are left.
+func (s *Service) reserveUsage(ctx context.Context, kr *seal.Keyring, keyID string, v uint32, n, bound uint64) (start, end uint64, err error) {
 	k := versionKey(keyID, v)
-	return s.store.Update(ctx, func(tx storage.Tx) error {
+	err = s.store.Update(ctx, func(tx storage.Tx) error {
 		var vr versionRecord
 		rev, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
 		if err != nil {
 			return err
 		}
-		if vr.UsageReserved >= reserved {
-			return nil
+		if vr.UsageReserved >= bound {
+			return errVersionExhausted
 		}
-		vr.UsageReserved = reserved
+		start, end = vr.UsageReserved, min(vr.UsageReserved+n, bound)
+		vr.UsageReserved = end
 		return casVersion(tx, kr, &vr, rev)
 	})
+	return start, end, err
 }
 
 // rotateExhausted rotates a key whose primary version v reached its usage

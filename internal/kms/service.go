@@ -7,6 +7,7 @@ import (
 	"github.com/arcakms/arca/internal/access"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,7 +63,9 @@ type Service struct {
 	// rootGen collects the shares of a break-glass root token generation.
 	rootGen seal.Unsealer
 
-	keys      *keyCache
+	keys *keyCache
+	// usage holds this node's usage trackers (*usage) by version key.
+	usage     sync.Map
 	policy    atomic.Pointer[policy.Policy]
 	sod       []access.SoDRule
 	approvals map[access.Action]ApprovalRule

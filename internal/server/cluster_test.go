@@ -179,6 +179,42 @@ func TestThreeNodesOnOneDatabase(t *testing.T) {
 		t.Fatalf("%d versions, want %d", got, want)
 	}
 
+	// Usage bounds hold across nodes: each takes its own blocks of a
+	// version's shared counter, so no version encrypts more than its bound
+	// however the encryptions are spread, and taking blocks (a storage
+	// write, seen by every node) does not wear a version out faster.
+	nodes[0].must(201, "POST", "/v1/keys", map[string]any{"name": "bounded", "usage_bound": 40})
+	nodes[0].must(201, "POST", "/v1/keys", map[string]any{"name": "steady"})
+	perVersion := map[float64]int{}
+	var mu sync.Mutex
+	for i, n := range nodes {
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 30 {
+					r := n.must(200, "POST", "/v1/keys/bounded/encrypt", map[string]string{"plaintext": pt})
+					s := n.must(200, "POST", "/v1/keys/steady/encrypt", map[string]string{"plaintext": pt})
+					mu.Lock()
+					perVersion[r.body["key_version"].(float64)]++
+					if v := s.body["key_version"].(float64); v != 1 {
+						t.Errorf("node %d: the steady key was rotated to %v", i+1, v)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for v, count := range perVersion {
+		if count > 40 {
+			t.Fatalf("version %v did %d encryptions, over its bound of 40 (%v)", v, count, perVersion)
+		}
+	}
+	if len(perVersion) < 360/40 {
+		t.Fatalf("360 encryptions under a bound of 40 used only versions %v", perVersion)
+	}
+
 	// Exactly one leader; kill it and another takes over the scheduled
 	// work: activating a key at its activate_at.
 	leader := func(among []*proc) *proc {
