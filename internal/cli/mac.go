@@ -81,17 +81,7 @@ or exits 1 when the MAC does not match.`,
 			if err != nil {
 				return err
 			}
-			if g.json() {
-				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
-					return err
-				}
-			} else if res.Valid {
-				fmt.Fprintln(cmd.OutOrStdout(), "valid")
-			}
-			if !res.Valid {
-				return errMACMismatch
-			}
-			return nil
+			return printVerdict(cmd, g, res, res.Valid, errMACMismatch)
 		},
 	}
 	cmd.Flags().StringVar(&mac, "mac", "", "the MAC to check, base64")

@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/arcakms/arca/client"
 )
 
@@ -133,4 +135,20 @@ func printVersionTable(w io.Writer, versions []client.KeyVersion) error {
 			orDash(p.Generator), orDash(p.EntropySource), orDash(p.ServerVersion))
 	}
 	return tw.Flush()
+}
+
+// printVerdict reports a verification: the result as JSON, or "valid" in
+// text; invalid becomes the command's error (exit status 1) either way.
+func printVerdict(cmd *cobra.Command, g *globalFlags, res any, valid bool, invalid error) error {
+	if g.json() {
+		if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+			return err
+		}
+	} else if valid {
+		fmt.Fprintln(cmd.OutOrStdout(), "valid")
+	}
+	if !valid {
+		return invalid
+	}
+	return nil
 }

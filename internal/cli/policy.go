@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -30,30 +31,22 @@ break it now.`,
 }
 
 func newPolicyShowCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:          "show",
-		Short:        "Show the crypto policy in force",
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			p, err := c.GetPolicy(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), p)
-		},
-	}
+	return policyCommand("show", "Show the crypto policy in force", "", (*client.Client).GetPolicy)
 }
 
 func newPolicyReloadCommand() *cobra.Command {
+	return policyCommand("reload", "Make the server re-read its policy file",
+		"Make the server re-read its policy file. An invalid file is refused and the policy in force stays.",
+		(*client.Client).ReloadPolicy)
+}
+
+// policyCommand is a policy subcommand that makes one call and prints the
+// policy it returns, as JSON.
+func policyCommand(use, short, long string, call func(*client.Client, context.Context) (*client.Policy, error)) *cobra.Command {
 	return &cobra.Command{
-		Use:          "reload",
-		Short:        "Make the server re-read its policy file",
-		Long:         "Make the server re-read its policy file. An invalid file is refused and the policy in force stays.",
+		Use:          use,
+		Short:        short,
+		Long:         long,
 		Args:         usageArgs(cobra.NoArgs),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -61,7 +54,7 @@ func newPolicyReloadCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := c.ReloadPolicy(cmd.Context())
+			p, err := call(c, cmd.Context())
 			if err != nil {
 				return err
 			}

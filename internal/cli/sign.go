@@ -79,17 +79,7 @@ func newVerifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json() {
-				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
-					return err
-				}
-			} else if res.Valid {
-				fmt.Fprintln(cmd.OutOrStdout(), "valid")
-			}
-			if !res.Valid {
-				return errBadSignature
-			}
-			return nil
+			return printVerdict(cmd, g, res, res.Valid, errBadSignature)
 		},
 	}
 	cmd.Flags().StringVar(&sig, "signature", "", "the signature, base64")

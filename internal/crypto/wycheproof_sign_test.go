@@ -5,21 +5,16 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
 // Wycheproof signature verification vectors, run through verifySignature,
 // the path VersionKey.Verify takes after hashing.
 
-type wpSigFile struct {
-	Algorithm     string       `json:"algorithm"`
-	NumberOfTests int          `json:"numberOfTests"`
-	TestGroups    []wpSigGroup `json:"testGroups"`
-}
+type wpSigFile = wpFileOf[wpSigGroup]
+
+func (g wpSigGroup) testCount() int { return len(g.Tests) }
 
 type wpSigGroup struct {
 	Type         string      `json:"type"`
@@ -60,26 +55,7 @@ var wpSignFiles = []struct {
 }
 
 func loadWycheproofSig(t *testing.T, name, wantAlgorithm string) *wpSigFile {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "wycheproof", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f wpSigFile
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if f.Algorithm != wantAlgorithm {
-		t.Fatalf("%s: algorithm %q, want %q", name, f.Algorithm, wantAlgorithm)
-	}
-	n := 0
-	for _, g := range f.TestGroups {
-		n += len(g.Tests)
-	}
-	if n != f.NumberOfTests || n == 0 {
-		t.Fatalf("%s: %d tests in groups, header says %d", name, n, f.NumberOfTests)
-	}
-	return &f
+	return loadWycheproofOf[wpSigGroup](t, name, wantAlgorithm)
 }
 
 // wpHashName is Wycheproof's name of a sign algorithm's hash.

@@ -41,11 +41,20 @@ func (h *wpHex) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type wpFile struct {
-	Algorithm     string    `json:"algorithm"`
-	NumberOfTests int       `json:"numberOfTests"`
-	TestGroups    []wpGroup `json:"testGroups"`
+// wpFileOf is a Wycheproof vector file whose groups are of type G.
+type wpFileOf[G wpCounted] struct {
+	Algorithm     string `json:"algorithm"`
+	NumberOfTests int    `json:"numberOfTests"`
+	TestGroups    []G    `json:"testGroups"`
 }
+
+// wpCounted is a group of tests, which the loader counts against the
+// file's header.
+type wpCounted interface{ testCount() int }
+
+type wpFile = wpFileOf[wpGroup]
+
+func (g wpGroup) testCount() int { return len(g.Tests) }
 
 type wpGroup struct {
 	Type    string   `json:"type"`
@@ -113,12 +122,18 @@ func (c *wpCounts) count(t *testing.T, tc wpTest) {
 }
 
 func loadWycheproof(t *testing.T, name, wantAlgorithm string) *wpFile {
+	return loadWycheproofOf[wpGroup](t, name, wantAlgorithm)
+}
+
+// loadWycheproofOf reads a vector file from testdata/wycheproof, checking
+// its algorithm and that its groups hold as many tests as it declares.
+func loadWycheproofOf[G wpCounted](t *testing.T, name, wantAlgorithm string) *wpFileOf[G] {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "wycheproof", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f wpFile
+	var f wpFileOf[G]
 	if err := json.Unmarshal(raw, &f); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -127,7 +142,7 @@ func loadWycheproof(t *testing.T, name, wantAlgorithm string) *wpFile {
 	}
 	n := 0
 	for _, g := range f.TestGroups {
-		n += len(g.Tests)
+		n += g.testCount()
 	}
 	if n != f.NumberOfTests || n == 0 {
 		t.Fatalf("%s: %d tests in groups, header says %d", name, n, f.NumberOfTests)

@@ -49,6 +49,13 @@ func (ck *cachedKey) setVersionState(v uint32, st lifecycle.State) {
 	}
 }
 
+// newCachedKey is a snapshot of a verified key record (whose id is
+// therefore a UUID), with no version built yet.
+func newCachedKey(rec *keyRecord) *cachedKey {
+	id, _ := parseKeyID(rec.ID)
+	return &cachedKey{rec: rec, id: id, versions: new(sync.Map)}
+}
+
 // keyCache keeps recently used keys in memory so the encrypt and decrypt
 // paths need no storage read. It is bounded: when full, an arbitrary entry
 // is evicted (Go map iteration order), which keeps memory flat however many
@@ -89,8 +96,7 @@ func (c *keyCache) add(rec *keyRecord) *cachedKey {
 	if ok && old.rec.PrimaryVersion > rec.PrimaryVersion {
 		return old
 	}
-	id, _ := parseKeyID(rec.ID) // verified record: the id is a UUID
-	ck := &cachedKey{rec: rec, id: id, versions: new(sync.Map)}
+	ck := newCachedKey(rec)
 	if ok {
 		ck.versions = old.versions
 	} else if len(c.byID) >= c.max {
@@ -121,8 +127,7 @@ func (c *keyCache) addSince(rec *keyRecord, gen uint64) *cachedKey {
 	stale := c.gen != gen
 	c.mu.RUnlock()
 	if stale {
-		id, _ := parseKeyID(rec.ID)
-		return &cachedKey{rec: rec, id: id, versions: new(sync.Map)}
+		return newCachedKey(rec)
 	}
 	return c.add(rec)
 }
