@@ -47,6 +47,9 @@ const (
 	ApprovalCancel Action = "approval:cancel"
 	SysSeal        Action = "sys:seal"
 	SysRootToken   Action = "sys:root-token"
+	// SysBackup takes an encrypted backup of every record (keys sealed,
+	// identities, policies).
+	SysBackup Action = "sys:backup"
 )
 
 var catalogue = []Action{
@@ -54,7 +57,7 @@ var catalogue = []Action{
 	KeyEncrypt, KeyDecrypt, KeyRewrap, KeyDataKey, KeyMAC, KeySign, KeyVerify, KeyDecryptCompromised,
 	RandomGenerate, IdentityCreate, IdentityRead, IdentityUpdate, IdentityDelete, TokenCreate, TokenRevoke,
 	PolicyRead, PolicyWrite, AuditRead, ReportRead, ApprovalRead, ApprovalGrant, ApprovalCancel,
-	SysSeal, SysRootToken,
+	SysSeal, SysRootToken, SysBackup,
 }
 
 // Actions lists every action in a stable order.

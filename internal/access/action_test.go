@@ -47,14 +47,14 @@ func TestActionsCatalogue(t *testing.T) {
 		access.KeyDataKey, access.KeyMAC, access.KeySign, access.KeyVerify, access.KeyDecryptCompromised,
 		access.RandomGenerate, access.IdentityCreate, access.IdentityRead, access.IdentityUpdate, access.IdentityDelete,
 		access.TokenCreate, access.TokenRevoke, access.PolicyRead, access.PolicyWrite, access.AuditRead, access.ReportRead,
-		access.ApprovalRead, access.ApprovalGrant, access.ApprovalCancel, access.SysSeal, access.SysRootToken,
+		access.ApprovalRead, access.ApprovalGrant, access.ApprovalCancel, access.SysSeal, access.SysRootToken, access.SysBackup,
 	} {
 		if !seen[a] {
 			t.Errorf("%q missing from Actions()", a)
 		}
 	}
-	if len(seen) != 33 {
-		t.Errorf("%d actions, want 33: update this test and the role table with the catalogue", len(seen))
+	if len(seen) != 34 {
+		t.Errorf("%d actions, want 34: update this test and the role table with the catalogue", len(seen))
 	}
 }
 

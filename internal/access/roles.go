@@ -21,7 +21,7 @@ const (
 var roleActions = map[string][]Action{
 	// Identities, tokens and policies; never key material or cryptography.
 	RoleAdmin: {IdentityCreate, IdentityRead, IdentityUpdate, IdentityDelete, TokenCreate, TokenRevoke,
-		PolicyRead, PolicyWrite, ApprovalRead, ApprovalCancel, SysSeal, KeyList, KeyRead},
+		PolicyRead, PolicyWrite, ApprovalRead, ApprovalCancel, SysSeal, SysBackup, KeyList, KeyRead},
 	// The life of keys, never their use.
 	RoleKeyCustodian: {KeyCreate, KeyRead, KeyList, KeyUpdate, KeyRotate, KeyLifecycle, KeyDestroy,
 		KeyImport, KeyExport, PolicyRead, ApprovalRead, ApprovalCancel},

@@ -50,6 +50,7 @@ var roleTable = []struct {
 	{"AK...", access.ApprovalCancel},
 	{"A....", access.SysSeal},
 	{".....", access.SysRootToken},
+	{"A....", access.SysBackup},
 }
 
 var roleColumns = []string{access.RoleAdmin, access.RoleKeyCustodian, access.RoleCryptoUser, access.RoleAuditor, access.RoleApprover}

@@ -221,7 +221,11 @@ func snapshotStore(tb testing.TB, st storage.Store) storeSnapshot {
 	tb.Helper()
 	snap := storeSnapshot{}
 	err := st.View(context.Background(), func(tx storage.Tx) error {
-		for _, ns := range []storage.Namespace{nsSys, nsKeys, nsKeyNames, nsKeyVersions, nsTokens} {
+		nss, err := tx.Namespaces()
+		if err != nil {
+			return err
+		}
+		for _, ns := range nss {
 			after := ""
 			for {
 				page, err := tx.List(ns, storage.ListOptions{After: after, Limit: storage.MaxListLimit})

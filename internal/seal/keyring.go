@@ -199,3 +199,28 @@ func (k *Keyring) AuditHMAC(value []byte) ([]byte, error) {
 	m.Write(value)
 	return m.Sum(nil), nil
 }
+
+// BackupKeys are the keys of backups made under this keyring, derived from
+// it (HKDF, their own labels): Encryption, the main key of the backup's
+// streaming AEAD, and Signing, the Ed25519 key that signs the file. Both
+// exist exactly while the keyring does; a backup is restored with the
+// shares that reconstruct it, and verified offline with the public key.
+type BackupKeys struct {
+	Encryption *secret.Bytes
+	Signing    ed25519.PrivateKey
+}
+
+// BackupKeys derives the backup keys; the caller wipes Encryption.
+func (k *Keyring) BackupKeys() (*BackupKeys, error) {
+	enc, err := hkdf.Key(sha256.New, k.macKey.Reveal(), nil, "arca/v1/keyring/backup-encryption", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive backup encryption key: %w", err)
+	}
+	seed, err := hkdf.Key(sha256.New, k.macKey.Reveal(), nil, "arca/v1/keyring/backup-signing", ed25519.SeedSize)
+	if err != nil {
+		secret.Zero(enc)
+		return nil, fmt.Errorf("derive backup signing key: %w", err)
+	}
+	defer secret.Zero(seed)
+	return &BackupKeys{Encryption: secret.New(enc), Signing: ed25519.NewKeyFromSeed(seed)}, nil
+}

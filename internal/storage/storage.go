@@ -125,6 +125,10 @@ type Tx interface {
 	Delete(ns Namespace, key string) error
 	// List returns one page of the namespace in ascending key order.
 	List(ns Namespace, opts ListOptions) (Page, error)
+	// Namespaces returns, in ascending order, every namespace that holds
+	// at least one item (a backend may list empty ones too), so that a
+	// backup can take everything without a list kept by hand.
+	Namespaces() ([]Namespace, error)
 }
 
 // Store is a storage backend.
@@ -178,4 +182,22 @@ type Watcher interface {
 	// connection, and periodically as a safety net), after which the caller
 	// must assume that anything may have changed.
 	Watch(ctx context.Context, changed func(Change), lost func())
+}
+
+// longRunning marks a context whose transactions may take as long as the
+// context allows (see LongRunning).
+type longRunning struct{}
+
+// LongRunning returns a context whose transactions a backend does not cut
+// short with its own per-transaction timeout: for a backup's snapshot or a
+// restore, which read or write everything. The context's own deadline and
+// cancellation still apply.
+func LongRunning(ctx context.Context) context.Context {
+	return context.WithValue(ctx, longRunning{}, true)
+}
+
+// IsLongRunning reports whether ctx was made by LongRunning.
+func IsLongRunning(ctx context.Context) bool {
+	v, _ := ctx.Value(longRunning{}).(bool)
+	return v
 }

@@ -160,6 +160,25 @@ func (t *tx) List(ns storage.Namespace, opts storage.ListOptions) (storage.Page,
 	return page, nil
 }
 
+// Namespaces returns the namespaces that hold at least one item, in
+// ascending order (bbolt iterates buckets by name).
+func (t *tx) Namespaces() ([]storage.Namespace, error) {
+	if t.btx == nil {
+		return nil, fmt.Errorf("bolt: namespaces: transaction used after it ended: %w", berrors.ErrTxClosed)
+	}
+	var out []storage.Namespace
+	err := t.btx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+		if k, _ := b.Cursor().First(); k != nil {
+			out = append(out, storage.Namespace(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, mapError("namespaces", err)
+	}
+	return out, nil
+}
+
 // check rejects calls on an ended transaction, with an empty namespace, or
 // writes in a read-only transaction.
 func (t *tx) check(op string, ns storage.Namespace, write bool) error {

@@ -162,6 +162,9 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(storage.Tx) erro
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
 	tctx, cancel := context.WithTimeout(ctx, s.timeout)
+	if storage.IsLongRunning(ctx) {
+		tctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	ptx, err := s.pool.BeginTx(tctx, opts)
 	if err != nil {
@@ -189,7 +192,11 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(storage.Tx) erro
 	}
 	// From here on the change is made regardless of ctx (fn may have
 	// audited it), within the timeout.
-	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+	commitTimeout := s.timeout
+	if storage.IsLongRunning(ctx) {
+		commitTimeout = max(s.timeout, 10*time.Minute)
+	}
+	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer ccancel()
 	if err := t.notify(cctx); err != nil {
 		return s.mapError(cctx, "update: notify", err)

@@ -155,6 +155,27 @@ func (t *tx) List(ns storage.Namespace, opts storage.ListOptions) (storage.Page,
 	return page, nil
 }
 
+// Namespaces returns the namespaces that hold at least one item, in
+// ascending order.
+func (t *tx) Namespaces() ([]storage.Namespace, error) {
+	if t.ptx == nil {
+		return nil, fmt.Errorf("postgres: namespaces: transaction used after it ended")
+	}
+	rows, err := t.ptx.Query(t.ctx, `SELECT DISTINCT ns COLLATE "C" AS ns FROM arca_items ORDER BY 1`)
+	if err != nil {
+		return nil, t.store.mapError(t.ctx, "namespaces", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, t.store.mapError(t.ctx, "namespaces", err)
+	}
+	out := make([]storage.Namespace, len(names))
+	for i, n := range names {
+		out[i] = storage.Namespace(n)
+	}
+	return out, nil
+}
+
 // check rejects calls on an ended transaction, with an empty namespace, or
 // writes in a read-only transaction.
 func (t *tx) check(op string, ns storage.Namespace, write bool) error {

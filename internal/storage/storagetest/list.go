@@ -181,3 +181,38 @@ func testListLimit(t *testing.T, s storage.Store) {
 		}
 	}
 }
+
+// testNamespacesListed: Namespaces names, in order, every namespace with an
+// item, and no namespace that never held one; a namespace emptied by Delete
+// may be listed or not, but lists no items.
+func testNamespacesListed(t *testing.T, s storage.Store) {
+	var got []storage.Namespace
+	view(t, s, func(tx storage.Tx) error {
+		var err error
+		got, err = tx.Namespaces()
+		return err
+	})
+	if len(got) != 0 {
+		t.Fatalf("empty store lists namespaces %v", got)
+	}
+	update(t, s, func(tx storage.Tx) error {
+		for _, ns := range []storage.Namespace{nsB, nsAB, nsA} {
+			if _, err := tx.Put(ns, "k", []byte("v")); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Put(nsFresh, "gone", []byte("v")); err != nil {
+			return err
+		}
+		return tx.Delete(nsFresh, "gone")
+	})
+	view(t, s, func(tx storage.Tx) error {
+		var err error
+		got, err = tx.Namespaces()
+		return err
+	})
+	got = slices.DeleteFunc(got, func(ns storage.Namespace) bool { return ns == nsFresh })
+	if want := []storage.Namespace{nsA, nsAB, nsB}; !slices.Equal(got, want) {
+		t.Fatalf("namespaces %v, want %v", got, want)
+	}
+}

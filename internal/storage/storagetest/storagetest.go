@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ConcurrentCompareAndSwap", testConcurrentCAS},
 		{"CancelledContext", testCancelledContext},
 		{"Closed", testClosed},
+		{"Namespaces", testNamespacesListed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
