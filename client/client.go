@@ -251,13 +251,31 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		}
 		body = bytes.NewReader(b)
 	}
+	resp, err := c.roundTrip(ctx, method, u, auth, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("arca: reading response of %s %s: %w", method, path, err)
+	}
+	if len(data) > maxResponseBody {
+		return nil, fmt.Errorf("arca: response of %s %s exceeds %d bytes", method, path, maxResponseBody)
+	}
+	return &response{status: resp.StatusCode, requestID: resp.Header.Get("X-Request-Id"), body: data}, nil
+}
+
+// roundTrip sends one request with the client's headers; a non-nil body
+// is JSON.
+func (c *Client) roundTrip(ctx context.Context, method, u string, auth bool, body io.Reader) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return nil, fmt.Errorf("arca: building request for %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("arca: building request for %s %s: %w", method, u, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if auth && c.token != "" {
@@ -272,15 +290,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		// unwraps to the cause, e.g. context.DeadlineExceeded.
 		return nil, fmt.Errorf("arca: %w", err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("arca: reading response of %s %s: %w", method, path, err)
-	}
-	if len(data) > maxResponseBody {
-		return nil, fmt.Errorf("arca: response of %s %s exceeds %d bytes", method, path, maxResponseBody)
-	}
-	return &response{status: resp.StatusCode, requestID: resp.Header.Get("X-Request-Id"), body: data}, nil
+	return resp, nil
 }
 
 // do performs a request and decodes a 2xx JSON response into out (if

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,6 +17,11 @@ type Health struct {
 	Initialized bool   `json:"initialized"`
 	Sealed      bool   `json:"sealed"`
 	Version     string `json:"version"`
+	// Node is the node's name; Role is standalone, leader or follower;
+	// Storage is ok or unreachable.
+	Node    string `json:"node"`
+	Role    string `json:"role"`
+	Storage string `json:"storage"`
 }
 
 // SealStatus describes initialisation and the unseal progress; it is the
@@ -210,6 +217,39 @@ func (c *Client) SearchAudit(ctx context.Context, s AuditSearch) (*AuditRecords,
 	}
 	var out AuditRecords
 	if _, err := c.do(ctx, http.MethodGet, "/v1/audit/records", q, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Backup calls POST /v1/sys/backup and copies the backup file to w; it
+// returns the number of bytes written. A failure after some bytes were
+// written leaves w holding no usable backup.
+func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	resp, err := c.roundTrip(ctx, http.MethodPost, c.base+"/v1/sys/backup", true, strings.NewReader("{}"))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+		return 0, newError(resp.StatusCode, resp.Header.Get("X-Request-Id"), data)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("arca: reading the backup: %w", err)
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return n, fmt.Errorf("arca: the backup was cut short: %d of %d bytes", n, resp.ContentLength)
+	}
+	return n, nil
+}
+
+// BackupPublicKey calls GET /v1/sys/backup/public-key: the key that
+// verifies this server's backups.
+func (c *Client) BackupPublicKey(ctx context.Context) (*AuditPublicKey, error) {
+	var out AuditPublicKey
+	if _, err := c.do(ctx, http.MethodGet, "/v1/sys/backup/public-key", nil, true, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -93,6 +93,7 @@ func addCommands(root *cobra.Command) {
 		newMFACommand(),
 		newAccessCommand(),
 		newAuditCommand(),
+		newBackupCommand(),
 		newLoginCommand(),
 		// server and bench commands are added in server.go and bench.go
 		newServerCommand(),

@@ -47,6 +47,16 @@ type Config struct {
 	// Node names this server in audit records and health (default: the
 	// host name); give each node of a cluster its own.
 	Node string `yaml:"node"`
+	// Backup configures scheduled backups (none by default).
+	Backup Backup `yaml:"backup"`
+}
+
+// Backup makes the leader write a backup into Dir every Interval, keeping
+// the newest Keep.
+type Backup struct {
+	Dir      string        `yaml:"dir"`
+	Interval time.Duration `yaml:"interval"`
+	Keep     int           `yaml:"keep"`
 }
 
 // SoDRule forbids holding two roles together, with the reason shown in
@@ -241,6 +251,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.Path == "" {
 		return errors.New("config: audit.path is required")
+	}
+	if c.Backup.Dir != "" && (c.Backup.Interval < time.Minute || c.Backup.Keep < 1) {
+		return errors.New("config: backup needs interval (1m or more) and keep (1 or more) with dir")
 	}
 	if c.SchedulerInterval < time.Second || c.SchedulerInterval > time.Hour {
 		return errors.New("config: scheduler_interval must be between 1s and 1h")

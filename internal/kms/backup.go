@@ -18,8 +18,12 @@ import (
 	"github.com/arcakms/arca/internal/storage"
 )
 
-// OpBackup names backups in audit records.
-const OpBackup = "sys.backup"
+// OpBackup and OpBackupPublicKey name backups and requests for their
+// public key in audit records.
+const (
+	OpBackup          = "sys.backup"
+	OpBackupPublicKey = "sys.backup.public_key"
+)
 
 // Backup writes to w a backup of every stored record (package backup): one
 // consistent snapshot of keys (their material sealed as stored),
@@ -87,7 +91,7 @@ func (s *Service) Backup(ctx context.Context, w io.Writer) (n int, err error) {
 // backups (arca backup verify --public-key). It needs sys:backup.
 func (s *Service) BackupPublicKey(ctx context.Context) (pub ed25519.PublicKey, err error) {
 	t := &target{}
-	defer func() { err = s.finish(ctx, OpBackup+".public_key", t, err) }()
+	defer func() { err = s.finish(ctx, OpBackupPublicKey, t, err) }()
 	kr, _, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -214,4 +218,10 @@ func RestoreBackup(ctx context.Context, store storage.Store, path string, pub ed
 		return nil, err
 	}
 	return check, nil
+}
+
+// ScheduledBackup is Backup run by the scheduler (the leader's scheduled
+// backups), audited as the "scheduler" identity.
+func (s *Service) ScheduledBackup(ctx context.Context, w io.Writer) (int, error) {
+	return s.Backup(s.backgroundRequest(ctx), w)
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/arcakms/arca/internal/storage/postgres"
 )
 
-// openStore opens the configured storage backend.
-func openStore(ctx context.Context, c config.Storage) (storage.Store, error) {
+// OpenStore opens the configured storage backend: the server's, and
+// arca backup restore's target.
+func OpenStore(ctx context.Context, c config.Storage) (storage.Store, error) {
 	switch c.Type {
 	case "postgres":
 		s, err := postgres.Open(ctx, postgres.Options{DSN: c.DSN, Schema: c.Schema, Timeout: c.Timeout})

@@ -93,7 +93,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 		return nil, err
 	}
 	s.cfg = cfg
-	if s.store, err = openStore(ctx, cfg.Storage); err != nil {
+	if s.store, err = OpenStore(ctx, cfg.Storage); err != nil {
 		return nil, err
 	}
 	if s.audit, err = audit.OpenFile(cfg.Audit.Path, audit.FileOptions{NoSync: cfg.Audit.NoSync, MaxSize: int64(cfg.Audit.MaxSizeMB) << 20}); err != nil {
@@ -268,6 +268,12 @@ func (s *Server) startScheduler(opts Options) {
 		due, checkpoint := time.NewTicker(interval), time.NewTicker(every)
 		defer due.Stop()
 		defer checkpoint.Stop()
+		var backups <-chan time.Time
+		if s.cfg.Backup.Dir != "" {
+			t := time.NewTicker(s.cfg.Backup.Interval)
+			defer t.Stop()
+			backups = t.C
+		}
 		for {
 			select {
 			case <-s.stopSched:
@@ -277,6 +283,12 @@ func (s *Server) startScheduler(opts Options) {
 			case <-due.C:
 				if isLeader() {
 					s.runDue()
+				}
+			case <-backups:
+				if isLeader() {
+					if err := s.scheduledBackup(); !ignorable(err) {
+						s.log.Error("scheduled backup failed", "error", err)
+					}
 				}
 			}
 		}

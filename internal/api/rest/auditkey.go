@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
@@ -22,6 +23,12 @@ func (h *Handler) auditPublicKey(ctx context.Context, r *http.Request) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
+	return ed25519KeyResponse(pub)
+}
+
+// ed25519KeyResponse answers with an Ed25519 public key, raw and as PEM
+// (the keys that verify audit checkpoints and backups).
+func ed25519KeyResponse(pub ed25519.PublicKey) (int, any, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return 0, nil, kms.Errorf(kms.CodeInternal, "encode public key")

@@ -88,6 +88,8 @@ var authzMatrix = []struct {
 	{"GET", "/v1/reports/key-health", ``, []string{asAuditor}},
 	{"GET", "/v1/reports/access-matrix", ``, []string{asAuditor}},
 	{"GET", "/v1/audit/public-key", ``, []string{asAuditor}},
+	{"POST", "/v1/sys/backup", `{}`, []string{asAdmin}},
+	{"GET", "/v1/sys/backup/public-key", ``, []string{asAdmin}},
 	{"POST", "/v1/audit/hmac", `{"value":"acme"}`, []string{asAuditor}},
 	{"GET", "/v1/audit/records", ``, []string{asAuditor}},
 	{"POST", "/v1/batch/encrypt", `{"items":[{"key":"app-1","plaintext":"aGk="}]}`, []string{asCrypto}},

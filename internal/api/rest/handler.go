@@ -122,11 +122,20 @@ func (h *Handler) dispatch(routes []route) http.Handler {
 			h.writeError(w, req, err)
 			return
 		}
+		if st, ok := resp.(streamer); ok {
+			st.stream(w, status)
+			return
+		}
 		h.writeJSON(w, status, resp)
 		if wp, ok := resp.(wiper); ok {
 			wp.wipe()
 		}
 	})
+}
+
+// streamer is implemented by responses that are not JSON (a backup file).
+type streamer interface {
+	stream(w http.ResponseWriter, status int)
 }
 
 // wiper is implemented by responses that carry plaintext or data keys; the

@@ -105,6 +105,8 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/policy/check", kms.OpPolicyCheck, smallBody, true, h.policyCheck},
 		{http.MethodGet, "/v1/reports/key-health", kms.OpKeyHealth, smallBody, true, h.keyHealth},
 		{http.MethodGet, "/v1/audit/public-key", kms.OpAuditPublicKey, smallBody, true, h.auditPublicKey},
+		{http.MethodPost, "/v1/sys/backup", kms.OpBackup, smallBody, true, h.backup},
+		{http.MethodGet, "/v1/sys/backup/public-key", kms.OpBackupPublicKey, smallBody, true, h.backupPublicKey},
 		{http.MethodPost, "/v1/audit/hmac", kms.OpAuditHMAC, smallBody, true, h.auditHMAC},
 		{http.MethodGet, "/v1/audit/records", kms.OpAuditSearch, smallBody, true, h.auditSearch},
 		{http.MethodGet, "/v1/reports/access-matrix", kms.OpAccessMatrix, smallBody, true, h.accessMatrix},
