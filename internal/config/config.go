@@ -113,6 +113,12 @@ type Storage struct {
 	// Timeout bounds each PostgreSQL transaction (default 5s); past it the
 	// request fails with 503 storage_unavailable.
 	Timeout time.Duration `yaml:"timeout"`
+	// OutageGrace lets encryption, decryption and the other operations with
+	// keys already cached go on this long into a PostgreSQL outage, for
+	// credentials authenticated shortly before it (default 0: off). During
+	// it, a token revoked or an identity disabled elsewhere is not seen by
+	// this node: see docs/operations.md before turning it on.
+	OutageGrace time.Duration `yaml:"outage_grace"`
 }
 
 // Audit configures the primary audit log.
@@ -245,6 +251,9 @@ func (c *Config) Validate() error {
 		}
 		if c.Storage.Timeout < 0 {
 			return errors.New("config: storage.timeout must not be negative")
+		}
+		if c.Storage.OutageGrace < 0 || c.Storage.OutageGrace > 24*time.Hour {
+			return errors.New("config: storage.outage_grace must be between 0 (off) and 24h")
 		}
 	default:
 		return fmt.Errorf("config: unsupported storage type %q (supported: bolt, postgres)", c.Storage.Type)

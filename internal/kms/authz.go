@@ -25,6 +25,9 @@ func (s *Service) authorize(ctx context.Context, t *target, action access.Action
 	if id == nil {
 		return errUnauthorized
 	}
+	if id.DuringOutage && !cryptoActions[action] {
+		return Errorf(CodeStorageUnavailable, "the database cannot be reached: during the outage only cryptography with cached keys is served")
+	}
 	if id.Root {
 		return nil
 	}

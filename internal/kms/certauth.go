@@ -98,13 +98,19 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, cert *x509.Certif
 		id, err = s.identityFromRecord(tx, kr, ir)
 		return err
 	})
+	key := "cert:" + fp
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, errUnauthorized) {
+		s.grace.forget(key)
 		s.limits.failed(RequestFrom(ctx).Source, s.now())
 		return nil, Errorf(CodeUnauthorized, "the client certificate is not bound to an active identity")
 	}
 	if err != nil {
+		if id := s.grace.during(err, key, s.now()); id != nil {
+			return id, nil
+		}
 		return nil, storageError("authenticate certificate", err)
 	}
 	id.Method, id.Credential = "mtls", "cert:"+fp[:16]
+	s.grace.confirmed(key, id, cert.NotAfter, s.now())
 	return id, nil
 }

@@ -29,6 +29,10 @@ type Identity struct {
 	// MFAAt is when the identity last proved a second factor (zero: not in
 	// this session).
 	MFAAt time.Time
+	// DuringOutage marks an identity authenticated from memory while
+	// storage was unreachable (see Options.OutageGrace): it may only use
+	// cached keys for cryptography.
+	DuringOutage bool
 }
 
 // Request describes one incoming request for authorisation and audit. The

@@ -47,6 +47,11 @@ type Options struct {
 	// Role reports the node's role in a cluster (RoleLeader or
 	// RoleFollower) for its health; nil means RoleStandalone.
 	Role func() string
+	// OutageGrace lets cryptography with cached keys continue this long
+	// into a storage outage, for credentials authenticated shortly before
+	// it (see outageGrace); zero, the default, serves nothing without
+	// storage.
+	OutageGrace time.Duration
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -72,6 +77,7 @@ type Service struct {
 	limits    *limiters
 	node      string
 	role      func() string
+	grace     *outageGrace
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -92,6 +98,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
 		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit), node: opts.Node, role: opts.Role,
+		grace: newOutageGrace(opts.OutageGrace),
 	}
 	if err := ValidateApprovalRules(opts.Approvals); err != nil {
 		return nil, err

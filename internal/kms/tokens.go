@@ -96,53 +96,61 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 	// identity or a changed policy applies to the very next request: no
 	// cache can outlive them.
 	var id *Identity
+	var expiresAt time.Time
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		var err error
-		id, err = s.identityOf(tx, kr, hash)
+		id, expiresAt, err = s.identityOf(tx, kr, hash)
 		return err
 	})
+	key := "token:" + hash
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, errUnauthorized) {
+		s.grace.forget(key)
 		s.limits.failed(RequestFrom(ctx).Source, s.now())
 		return nil, errUnauthorized
 	}
 	if err != nil {
+		if id := s.grace.during(err, key, s.now()); id != nil {
+			return id, nil
+		}
 		return nil, storageError("authenticate", err)
 	}
+	s.grace.confirmed(key, id, expiresAt, s.now())
 	return id, nil
 }
 
-// identityOf resolves a token hash to its identity inside tx.
-func (s *Service) identityOf(tx storage.Tx, kr *seal.Keyring, hash string) (*Identity, error) {
+// identityOf resolves a token hash to its identity inside tx, and returns
+// the token's expiry too (zero: none).
+func (s *Service) identityOf(tx storage.Tx, kr *seal.Keyring, hash string) (*Identity, time.Time, error) {
 	rec := new(tokenRecord)
 	if _, err := getRecord(tx, kr, nsTokens, hash, rec); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if subtle.ConstantTimeCompare([]byte(rec.Hash), []byte(hash)) != 1 {
-		return nil, errUnauthorized
+		return nil, time.Time{}, errUnauthorized
 	}
 	if !rec.ExpiresAt.IsZero() && !s.now().Before(rec.ExpiresAt) {
-		return nil, errUnauthorized
+		return nil, time.Time{}, errUnauthorized
 	}
 	id := &Identity{ID: rec.Accessor, Name: rec.Name, Method: "token", Root: rec.Root, Credential: rec.Accessor}
 	if rec.IdentityID == "" {
 		if !rec.Root {
-			return nil, errUnauthorized
+			return nil, time.Time{}, errUnauthorized
 		}
-		return id, nil
+		return id, rec.ExpiresAt, nil
 	}
 	ir, _, err := loadIdentity(tx, kr, rec.IdentityID)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if ir.Status != StatusActive {
-		return nil, errUnauthorized
+		return nil, time.Time{}, errUnauthorized
 	}
 	full, err := s.identityFromRecord(tx, kr, ir)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	full.Method, full.Credential, full.MFAAt = id.Method, id.Credential, rec.MFAAt
-	return full, nil
+	return full, rec.ExpiresAt, nil
 }
 
 // identityFromRecord builds the authenticated identity of an identity

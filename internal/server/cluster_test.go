@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -307,4 +308,46 @@ func TestDatabaseOutage(t *testing.T) {
 	n.must(200, "POST", "/v1/keys/before/rotate", nil)
 	n.must(200, "POST", "/v1/keys/after/encrypt", map[string]string{"plaintext": pt})
 	wantError(t, n.call("GET", "/v1/keys/during", nil), 404, "key_not_found")
+}
+
+// TestDatabaseOutageGrace: with storage.outage_grace, credentials and keys
+// used just before the outage keep working for cryptography, marked in the
+// audit trail; everything else, and any credential not seen before, fails
+// as storage_unavailable; after the grace period cryptography stops too.
+func TestDatabaseOutageGrace(t *testing.T) {
+	t.Parallel()
+	proxy := pgtest.StartProxy(t)
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.Storage = config.Storage{Type: "postgres", DSN: pgtest.Via(t, proxy.Addr()), Schema: pgtest.Schema(t), Timeout: 2 * time.Second, OutageGrace: 3 * time.Second}
+	n := startWith(t, dir, cfg, Options{})
+	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
+	pt := base64.StdEncoding.EncodeToString([]byte("x"))
+	ct := n.must(200, "POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": pt}).str("ciphertext")
+	// A second token that is created but never used before the outage.
+	n.must(201, "POST", "/v1/identities", map[string]any{"name": "app", "type": "service", "roles": []map[string]string{{"role": "crypto-user"}}})
+	unseen := n.must(201, "POST", "/v1/identities/app/tokens", map[string]string{"ttl": "1h"}).str("token")
+
+	proxy.Cut()
+	outage := time.Now()
+	n.must(200, "POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": pt})
+	n.must(200, "POST", "/v1/decrypt", map[string]string{"ciphertext": ct})
+	wantError(t, n.call("POST", "/v1/keys", map[string]string{"name": "during"}), 503, "storage_unavailable")
+	wantError(t, n.callWith("POST", "/v1/keys/k/encrypt", unseen, "application/json", map[string]string{"plaintext": pt}), 503, "storage_unavailable")
+	time.Sleep(time.Until(outage.Add(3500 * time.Millisecond)))
+	wantError(t, n.call("POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": pt}), 503, "storage_unavailable")
+
+	proxy.Restore()
+	deadline := time.Now().Add(20 * time.Second)
+	for n.call("GET", "/v1/health", nil).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("no recovery")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n.must(200, "POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": pt})
+	b, err := os.ReadFile(cfg.Audit.Path)
+	if err != nil || !bytes.Contains(b, []byte(`"auth_method":"token+outage"`)) {
+		t.Fatalf("the audit trail does not mark requests served during the outage (%v)", err)
+	}
 }

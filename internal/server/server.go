@@ -120,7 +120,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 		return nil, err
 	}
 	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.auditLog, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
-		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}, Role: s.role, Node: cfg.Node}); err != nil {
+		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}, Role: s.role, Node: cfg.Node,
+		OutageGrace: cfg.Storage.OutageGrace}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	if opts.Dev {

@@ -18,8 +18,9 @@
 //   - View transactions are REPEATABLE READ, READ ONLY: one consistent
 //     snapshot, taking no lock.
 //   - Every Update that wrote records sends their names with pg_notify on
-//     commit; Watch (storage.Watcher) delivers them to every node, which drops
-//     what it cached of them.
+//     commit; Watch (storage.Watcher) delivers them to every other node,
+//     which drops what it cached of them (the writing node keeps its own
+//     cache in step as it writes, as it does on embedded storage).
 //   - An unreachable or unresponsive database fails operations within
 //     Options.Timeout with storage.ErrUnavailable; the pool reconnects by
 //     itself when the database is back.

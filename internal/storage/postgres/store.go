@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -48,6 +49,7 @@ type Store struct {
 	schema  string
 	channel string // the pg_notify channel of this schema
 	lockID  int64  // the advisory lock writers take
+	origin  string // names this store's notifications, so Watch skips them
 	timeout time.Duration
 	closed  atomic.Bool
 }
@@ -91,7 +93,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	s := &Store{pool: pool, conn: cfg.ConnConfig.Copy(), schema: opts.Schema, channel: "arca_changes_" + opts.Schema,
-		lockID: lockID(opts.Schema, "writer"), timeout: opts.Timeout}
+		lockID: lockID(opts.Schema, "writer"), timeout: opts.Timeout, origin: rand.Text()}
 	mctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := s.migrate(mctx); err != nil {

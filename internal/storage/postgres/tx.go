@@ -211,7 +211,7 @@ func nonNil(b []byte) []byte {
 }
 
 // maxNotifyPayload keeps a notification under PostgreSQL's 8000-byte limit;
-// a transaction that changed more says "everything" instead.
+// a transaction that changed more says "everything" (All) instead.
 const maxNotifyPayload = 7000
 
 // changed remembers a written record for the commit's notification.
@@ -219,19 +219,27 @@ func (t *tx) changed(ns storage.Namespace, key string) {
 	t.changes = append(t.changes, storage.Change{NS: ns, Key: key})
 }
 
+// notice is the payload of a change notification: the origin store, and
+// the records changed, or All when there were too many to name.
+type notice struct {
+	Origin  string      `json:"o"`
+	Changes [][2]string `json:"c,omitempty"`
+	All     bool        `json:"all,omitzero"`
+}
+
 // notify sends, within the transaction (so only on commit), the names of the
-// records it changed: a JSON array of [namespace, key] pairs, or "*".
+// records it changed.
 func (t *tx) notify(ctx context.Context) error {
 	if len(t.changes) == 0 {
 		return nil
 	}
-	pairs := make([][2]string, len(t.changes))
+	n := notice{Origin: t.store.origin, Changes: make([][2]string, len(t.changes))}
 	for i, c := range t.changes {
-		pairs[i] = [2]string{string(c.NS), c.Key}
+		n.Changes[i] = [2]string{string(c.NS), c.Key}
 	}
-	payload, err := json.Marshal(pairs)
+	payload, err := json.Marshal(n)
 	if err != nil || len(payload) > maxNotifyPayload {
-		payload = []byte(`"*"`)
+		payload, _ = json.Marshal(notice{Origin: t.store.origin, All: true})
 	}
 	_, err = t.ptx.Exec(ctx, `SELECT pg_notify($1, $2)`, t.store.channel, string(payload))
 	return err

@@ -14,8 +14,10 @@ import (
 // went missing: the safety net under LISTEN/NOTIFY.
 const ResyncInterval = 30 * time.Second
 
-// Watch listens, on a connection of its own, for the changes every node's
-// Update transactions announce on commit, and reports each to changed. It
+// Watch listens, on a connection of its own, for the changes the other
+// nodes' Update transactions announce on commit, and reports each to
+// changed; this store's own changes are not reported (its process updates
+// its caches as it writes). It
 // reports lost when it starts listening, after every reconnection (changes
 // made while it was disconnected are not replayed), on a "*" notification
 // (a transaction that changed too many records to name) and every
@@ -75,13 +77,19 @@ func (s *Store) listen(ctx context.Context, changed func(storage.Change), lost f
 			resync = time.Now().Add(ResyncInterval)
 			continue
 		}
-		var pairs [][2]string
-		if json.Unmarshal([]byte(n.Payload), &pairs) != nil {
-			lost() // "*" or a payload this version does not know
-			continue
-		}
-		for _, p := range pairs {
-			changed(storage.Change{NS: storage.Namespace(p[0]), Key: p[1]})
+		var nt notice
+		switch {
+		case json.Unmarshal([]byte(n.Payload), &nt) != nil:
+			lost() // a payload this version does not know
+		case nt.Origin == s.origin:
+			// This store's own change: the process that made it keeps
+			// its caches in step itself, as it does on embedded storage.
+		case nt.All:
+			lost()
+		default:
+			for _, p := range nt.Changes {
+				changed(storage.Change{NS: storage.Namespace(p[0]), Key: p[1]})
+			}
 		}
 	}
 }
