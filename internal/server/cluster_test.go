@@ -297,13 +297,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 
 	proxy.Restore()
-	deadline := time.Now().Add(20 * time.Second)
-	for n.call("GET", "/v1/health", nil).status != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("no recovery")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	n.waitHealthy()
 	n.must(201, "POST", "/v1/keys", map[string]string{"name": "after"})
 	n.must(200, "POST", "/v1/keys/before/rotate", nil)
 	n.must(200, "POST", "/v1/keys/after/encrypt", map[string]string{"plaintext": pt})
@@ -338,16 +332,22 @@ func TestDatabaseOutageGrace(t *testing.T) {
 	wantError(t, n.call("POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": pt}), 503, "storage_unavailable")
 
 	proxy.Restore()
-	deadline := time.Now().Add(20 * time.Second)
-	for n.call("GET", "/v1/health", nil).status != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("no recovery")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	n.waitHealthy()
 	n.must(200, "POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": pt})
 	b, err := os.ReadFile(cfg.Audit.Path)
 	if err != nil || !bytes.Contains(b, []byte(`"auth_method":"token+outage"`)) {
 		t.Fatalf("the audit trail does not mark requests served during the outage (%v)", err)
+	}
+}
+
+// waitHealthy waits until the node's health is 200 again.
+func (n *node) waitHealthy() {
+	n.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for n.call("GET", "/v1/health", nil).status != 200 {
+		if time.Now().After(deadline) {
+			n.t.Fatal("no recovery")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
