@@ -19,12 +19,13 @@ build:
 ## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests (incl. fuzz seed corpora)
 test: deps fmt-check vet staticcheck unit
 
-# Debian packages the tests use (curl drives the README's curl quick start).
-APT_PACKAGES := curl
+# Debian packages the tests use, as command:package (curl drives the README's
+# curl quick start; SoftHSM2 is the PKCS#11 token of the HSM tests).
+APT_PACKAGES := curl:curl softhsm2-util:softhsm2 pkcs11-tool:opensc
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26+ is required (https://go.dev/dl)"; exit 1; }
-	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for cp in $(APT_PACKAGES); do command -v $${cp%%:*} >/dev/null || missing="$$missing $${cp#*:}"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y $$missing; \
 	    else echo "missing:$$missing (install them, or run as root on Debian)"; exit 1; fi; \
