@@ -50,6 +50,9 @@ const (
 	// SysBackup takes an encrypted backup of every record (keys sealed,
 	// identities, policies).
 	SysBackup Action = "sys:backup"
+	// SysRekey changes the seal: new shares (rekey), a new root key, a
+	// migration between Shamir and PKCS#11. No role has it.
+	SysRekey Action = "sys:rekey"
 )
 
 var catalogue = []Action{
@@ -57,7 +60,7 @@ var catalogue = []Action{
 	KeyEncrypt, KeyDecrypt, KeyRewrap, KeyDataKey, KeyMAC, KeySign, KeyVerify, KeyDecryptCompromised,
 	RandomGenerate, IdentityCreate, IdentityRead, IdentityUpdate, IdentityDelete, TokenCreate, TokenRevoke,
 	PolicyRead, PolicyWrite, AuditRead, ReportRead, ApprovalRead, ApprovalGrant, ApprovalCancel,
-	SysSeal, SysRootToken, SysBackup,
+	SysSeal, SysRootToken, SysBackup, SysRekey,
 }
 
 // Actions lists every action in a stable order.

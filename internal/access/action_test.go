@@ -47,14 +47,14 @@ func TestActionsCatalogue(t *testing.T) {
 		access.KeyDataKey, access.KeyMAC, access.KeySign, access.KeyVerify, access.KeyDecryptCompromised,
 		access.RandomGenerate, access.IdentityCreate, access.IdentityRead, access.IdentityUpdate, access.IdentityDelete,
 		access.TokenCreate, access.TokenRevoke, access.PolicyRead, access.PolicyWrite, access.AuditRead, access.ReportRead,
-		access.ApprovalRead, access.ApprovalGrant, access.ApprovalCancel, access.SysSeal, access.SysRootToken, access.SysBackup,
+		access.ApprovalRead, access.ApprovalGrant, access.ApprovalCancel, access.SysSeal, access.SysRootToken, access.SysBackup, access.SysRekey,
 	} {
 		if !seen[a] {
 			t.Errorf("%q missing from Actions()", a)
 		}
 	}
-	if len(seen) != 34 {
-		t.Errorf("%d actions, want 34: update this test and the role table with the catalogue", len(seen))
+	if len(seen) != 35 {
+		t.Errorf("%d actions, want 35: update this test and the role table with the catalogue", len(seen))
 	}
 }
 
@@ -123,7 +123,7 @@ func TestActionPatterns(t *testing.T) {
 		{"key:decrypt*", []access.Action{access.KeyDecrypt, access.KeyDecryptCompromised}},
 		{"key:decrypt", []access.Action{access.KeyDecrypt}},
 		{"key:?ign", []access.Action{access.KeySign}},
-		{"sys:[rs]*", []access.Action{access.SysSeal, access.SysRootToken}},
+		{"sys:[rs]*", []access.Action{access.SysSeal, access.SysRootToken, access.SysRekey}},
 		{"key:encrpyt", nil},
 		{"key", nil},
 	} {

@@ -51,6 +51,7 @@ var roleTable = []struct {
 	{"A....", access.SysSeal},
 	{".....", access.SysRootToken},
 	{"A....", access.SysBackup},
+	{".....", access.SysRekey},
 }
 
 var roleColumns = []string{access.RoleAdmin, access.RoleKeyCustodian, access.RoleCryptoUser, access.RoleAuditor, access.RoleApprover}

@@ -52,6 +52,10 @@ type Options struct {
 	// it (see outageGrace); zero, the default, serves nothing without
 	// storage.
 	OutageGrace time.Duration
+	// HSM, if set, is the token of the PKCS#11 seal, and HSMKeyLabel the
+	// label of its seal key (default DefaultHSMKeyLabel).
+	HSM         HSM
+	HSMKeyLabel string
 }
 
 // Service implements every Arca operation. It is safe for concurrent use.
@@ -78,6 +82,11 @@ type Service struct {
 	node      string
 	role      func() string
 	grace     *outageGrace
+	hsm       HSM
+	hsmLabel  string
+	// sealErr says why a PKCS#11 seal did not open (empty: it did, or the
+	// seal is Shamir), for the seal status.
+	sealErr atomic.Value
 }
 
 // New creates a Service over an opened store. It loads the seal
@@ -98,7 +107,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, serverVersion: opts.Version,
 		keys: newKeyCache(opts.MaxCachedKeys), sod: opts.SoD, approvals: opts.Approvals, limits: newLimiters(opts.RateLimit), node: opts.Node, role: opts.Role,
-		grace: newOutageGrace(opts.OutageGrace),
+		grace: newOutageGrace(opts.OutageGrace), hsm: opts.HSM, hsmLabel: opts.HSMKeyLabel,
+	}
+	if s.hsmLabel == "" {
+		s.hsmLabel = DefaultHSMKeyLabel
 	}
 	if err := ValidateApprovalRules(opts.Approvals); err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ type SealStatus struct {
 	// Progress is the number of unseal shares submitted so far.
 	Progress int
 	Version  string
+	// Type is the seal type (shamir or pkcs11; empty before init), and
+	// Reason why a PKCS#11 seal did not open, while sealed.
+	Type, Reason string
 }
 
 // InitResult is returned exactly once by Init: the unseal shares (text form)
@@ -60,7 +63,10 @@ func (s *Service) loadSealConfig(ctx context.Context) (*seal.Config, error) {
 func (s *Service) Status() SealStatus {
 	st := SealStatus{Sealed: s.keyring.Load() == nil, Progress: s.unsealer.Progress(), Version: s.serverVersion}
 	if cfg := s.sealConfig.Load(); cfg != nil {
-		st.Initialized, st.Shares, st.Threshold = true, cfg.Shares, cfg.Threshold
+		st.Initialized, st.Shares, st.Threshold, st.Type = true, cfg.Shares, cfg.Threshold, cfg.Type
+	}
+	if r, _ := s.sealErr.Load().(string); st.Sealed && r != "" {
+		st.Reason = r
 	}
 	return st
 }
@@ -92,15 +98,27 @@ func (s *Service) Init(ctx context.Context, shares, threshold int) (res *InitRes
 // initialize does the work of Init and returns the unsealed keyring too, for
 // dev mode. rootToken, if non-empty, is used instead of a random one.
 func (s *Service) initialize(ctx context.Context, t *target, shares, threshold int, rootToken string) (*InitResult, *seal.Keyring, error) {
+	return s.initializeWith(ctx, t, rootToken, func() (*seal.Initialized, error) {
+		in, err := seal.Initialize(shares, threshold, s.now())
+		if errors.Is(err, seal.ErrInvalidParams) {
+			return nil, errInvalidShareParams
+		}
+		return in, err
+	})
+}
+
+// errInvalidShareParams refuses share counts out of range.
+var errInvalidShareParams = Errorf(CodeInvalidArgument, "shares must be 2..255 and threshold 2..shares (or 1 of 1)")
+
+// initializeWith stores the seal configuration that create makes, with a
+// root token, and returns the shares (if any) and the keyring.
+func (s *Service) initializeWith(ctx context.Context, t *target, rootToken string, create func() (*seal.Initialized, error)) (*InitResult, *seal.Keyring, error) {
 	if s.sealConfig.Load() != nil {
 		return nil, nil, Errorf(CodeAlreadyInitialized, "the server is already initialised")
 	}
-	in, err := seal.Initialize(shares, threshold, s.now())
-	if errors.Is(err, seal.ErrInvalidParams) {
-		return nil, nil, Errorf(CodeInvalidArgument, "shares must be 2..255 and threshold 2..shares (or 1 of 1)")
-	}
+	in, err := create()
 	if err != nil {
-		return nil, nil, internal("init", err)
+		return nil, nil, storageError("init", err)
 	}
 	defer func() {
 		for i := range in.Shares {
@@ -201,6 +219,9 @@ func (s *Service) addShare(share string) (*seal.Keyring, error) {
 		if cfg = s.sealConfig.Load(); cfg == nil {
 			return nil, errNotInitialized
 		}
+	}
+	if cfg.Type == seal.TypePKCS11 {
+		return nil, Errorf(CodeInvalidArgument, "this server's seal is PKCS#11: it unseals itself through its HSM, not with shares")
 	}
 	if s.keyring.Load() != nil {
 		return nil, nil

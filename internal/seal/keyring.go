@@ -35,6 +35,9 @@ type Keyring struct {
 	generation uint32
 	aead       cipher.AEAD
 	macKey     *secret.Bytes
+	// key is the keyring key itself, kept to seal it anew (rekey, root
+	// rotation, seal migration) without a restart.
+	key *secret.Bytes
 
 	// refs counts users between Acquire and Release; once retired, the
 	// last Release wipes the keyring.
@@ -61,7 +64,7 @@ func newKeyring(generation uint32, key *secret.Bytes) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive record MAC key: %w", err)
 	}
-	return &Keyring{generation: generation, aead: aead, macKey: secret.New(mk)}, nil
+	return &Keyring{generation: generation, aead: aead, macKey: secret.New(mk), key: key.Clone()}, nil
 }
 
 // Generation identifies the keyring key; it is written into every sealed blob
@@ -168,7 +171,10 @@ func (k *Keyring) Wipe() {
 // schedule inside crypto/aes cannot be reached; it is released to the
 // garbage collector.)
 func (k *Keyring) wipeOnce() {
-	k.wipe.Do(func() { k.macKey.Wipe() })
+	k.wipe.Do(func() {
+		k.macKey.Wipe()
+		k.key.Wipe()
+	})
 }
 
 // AuditSigningKey is the Ed25519 key that signs audit log checkpoints. It is

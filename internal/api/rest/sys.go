@@ -14,10 +14,13 @@ type sealStatusJSON struct {
 	Threshold   int    `json:"threshold"`
 	Progress    int    `json:"progress"`
 	Version     string `json:"version"`
+	Type        string `json:"type,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 func sealStatusOf(st kms.SealStatus) *sealStatusJSON {
-	return &sealStatusJSON{Initialized: st.Initialized, Sealed: st.Sealed, Shares: st.Shares, Threshold: st.Threshold, Progress: st.Progress, Version: st.Version}
+	return &sealStatusJSON{Initialized: st.Initialized, Sealed: st.Sealed, Shares: st.Shares, Threshold: st.Threshold, Progress: st.Progress, Version: st.Version,
+		Type: st.Type, Reason: st.Reason}
 }
 
 type healthJSON struct {

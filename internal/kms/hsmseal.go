@@ -1,0 +1,249 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/arcakms/arca/internal/access"
+	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/storage"
+)
+
+// HSM is what the PKCS#11 seal needs of a token (hsm.HSM implements it):
+// AES-GCM under a key that never leaves it, and making such a key.
+type HSM interface {
+	seal.Wrapper
+	HasKey(label string) (bool, error)
+	GenerateAESKey(label string) error
+}
+
+// Operation names of the seal's life, in audit records.
+const (
+	OpRekey       = "sys.rekey"
+	OpRotateRoot  = "sys.rotate_root"
+	OpMigrateSeal = "sys.migrate_seal"
+	OpAutoUnseal  = "sys.unseal.hsm"
+)
+
+// DefaultHSMKeyLabel names the token key of the PKCS#11 seal by default.
+const DefaultHSMKeyLabel = "arca-root"
+
+// SealChange is the result of a rekey, a root rotation or a seal
+// migration: the new shares of a Shamir seal (shown once), or none.
+type SealChange struct {
+	Type              string
+	Shares            []string
+	Threshold         int
+	KeyLabel          string
+	KeyringGeneration uint32
+}
+
+// InitHSM initialises the server with the PKCS#11 seal: the keyring key is
+// encrypted by the token's AES key labelled Options.HSMKeyLabel, generated
+// in the token if it does not exist (non-extractable) or used as it is. The
+// server is unsealed at once and will unseal itself at every start. It
+// returns the root token; there are no shares.
+func (s *Service) InitHSM(ctx context.Context) (res *InitResult, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, OpInit, t, err); err != nil {
+			res = nil
+		}
+	}()
+	if s.hsm == nil {
+		return nil, Errorf(CodeInvalidArgument, "this server has no PKCS#11 seal configured (seal.type pkcs11)")
+	}
+	if err := s.ensureHSMKey(s.hsmLabel); err != nil {
+		return nil, err
+	}
+	t.resource = s.hsmLabel
+	res, kr, err := s.initializeWith(ctx, t, "", func() (*seal.Initialized, error) {
+		return seal.InitializeHSM(s.hsm, s.hsmLabel, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !s.keyring.CompareAndSwap(nil, kr) {
+		kr.Wipe()
+	}
+	return res, nil
+}
+
+// ensureHSMKey makes the token key labelled label if it does not exist.
+func (s *Service) ensureHSMKey(label string) error {
+	ok, err := s.hsm.HasKey(label)
+	if err != nil {
+		return &Error{Code: CodeUnavailable, Message: "the HSM cannot be used: " + err.Error(), Err: err}
+	}
+	if ok {
+		return nil
+	}
+	if err := s.hsm.GenerateAESKey(label); err != nil {
+		return &Error{Code: CodeUnavailable, Message: "the HSM did not generate the seal key", Err: err}
+	}
+	return nil
+}
+
+// AutoUnseal unseals a server whose seal is PKCS#11 by having the token
+// decrypt the keyring key. It does nothing if the server is unsealed or
+// its seal is Shamir. On failure the server stays sealed and the reason
+// is kept for the seal status; the caller retries.
+func (s *Service) AutoUnseal(ctx context.Context) error {
+	cfg := s.sealConfig.Load()
+	if cfg == nil {
+		s.refreshSealConfig()
+		if cfg = s.sealConfig.Load(); cfg == nil {
+			return nil
+		}
+	}
+	if cfg.Type != seal.TypePKCS11 || s.keyring.Load() != nil {
+		return nil
+	}
+	if s.hsm == nil {
+		err := errors.New("the seal is PKCS#11 but no HSM is configured (seal.type pkcs11)")
+		s.sealErr.Store(err.Error())
+		return err
+	}
+	kr, err := seal.OpenHSM(*cfg, s.hsm)
+	if err != nil {
+		s.sealErr.Store(err.Error())
+		return err
+	}
+	if err := s.finish(s.backgroundRequest(ctx), OpAutoUnseal, &target{resource: cfg.KeyLabel}, nil); err != nil {
+		kr.Wipe()
+		return err
+	}
+	s.sealErr.Store("")
+	if !s.keyring.CompareAndSwap(nil, kr) {
+		kr.Wipe()
+	}
+	return nil
+}
+
+// Rekey replaces the Shamir root key with a new one split into shares of
+// which threshold unseal: the keyring key is sealed anew, nothing else
+// changes, and the old shares no longer unseal. Needs sys:rekey.
+func (s *Service) Rekey(ctx context.Context, shares, threshold int) (*SealChange, error) {
+	return s.changeSeal(ctx, OpRekey, []string{fmt.Sprint(shares), fmt.Sprint(threshold)}, func(kr *seal.Keyring, cur *seal.Config) (seal.Config, []string, error) {
+		if cur.Type != seal.TypeShamir {
+			return seal.Config{}, nil, Errorf(CodeInvalidArgument, "rekey changes Shamir shares; this server's seal is %s", cur.Type)
+		}
+		return s.sealShamir(kr, shares, threshold)
+	})
+}
+
+// RotateRoot replaces the root key and seals the keyring key under the new
+// one: new shares (same count and threshold) for Shamir, a new token key
+// for PKCS#11 (the old one is left in the token for the HSM's own
+// retention). Needs sys:rekey.
+func (s *Service) RotateRoot(ctx context.Context) (*SealChange, error) {
+	return s.changeSeal(ctx, OpRotateRoot, nil, func(kr *seal.Keyring, cur *seal.Config) (seal.Config, []string, error) {
+		if cur.Type == seal.TypePKCS11 {
+			return s.sealHSM(kr, fmt.Sprintf("%s-%d", s.hsmLabel, s.now().UnixNano()))
+		}
+		return s.sealShamir(kr, cur.Shares, cur.Threshold)
+	})
+}
+
+// MigrateSeal moves the seal to another type without touching any key
+// version: only the keyring key is sealed anew, under the token's key
+// ("pkcs11") or under a new root key split into shares ("shamir"). Needs
+// sys:rekey.
+func (s *Service) MigrateSeal(ctx context.Context, to string, shares, threshold int) (*SealChange, error) {
+	return s.changeSeal(ctx, OpMigrateSeal, []string{to, fmt.Sprint(shares), fmt.Sprint(threshold)}, func(kr *seal.Keyring, cur *seal.Config) (seal.Config, []string, error) {
+		if to == cur.Type {
+			return seal.Config{}, nil, Errorf(CodeInvalidArgument, "the seal is already %s", to)
+		}
+		switch to {
+		case seal.TypePKCS11:
+			return s.sealHSM(kr, s.hsmLabel)
+		case seal.TypeShamir:
+			return s.sealShamir(kr, shares, threshold)
+		}
+		return seal.Config{}, nil, Errorf(CodeInvalidArgument, "seal type must be shamir or pkcs11")
+	})
+}
+
+func (s *Service) sealShamir(kr *seal.Keyring, n, threshold int) (seal.Config, []string, error) {
+	cfg, shares, err := kr.SealShamir(n, threshold, s.now())
+	if errors.Is(err, seal.ErrInvalidParams) {
+		return seal.Config{}, nil, errInvalidShareParams
+	}
+	if err != nil {
+		return seal.Config{}, nil, internal("seal", err)
+	}
+	out := make([]string, len(shares))
+	for i := range shares {
+		txt, err := shares[i].MarshalText()
+		shares[i].Wipe()
+		if err != nil {
+			return seal.Config{}, nil, internal("seal", err)
+		}
+		out[i] = string(txt)
+	}
+	return cfg, out, nil
+}
+
+func (s *Service) sealHSM(kr *seal.Keyring, label string) (seal.Config, []string, error) {
+	if s.hsm == nil {
+		return seal.Config{}, nil, Errorf(CodeInvalidArgument, "this server has no PKCS#11 seal configured (seal.type pkcs11)")
+	}
+	if err := s.ensureHSMKey(label); err != nil {
+		return seal.Config{}, nil, err
+	}
+	cfg, err := kr.SealHSM(s.hsm, label, s.now())
+	if err != nil {
+		return seal.Config{}, nil, &Error{Code: CodeUnavailable, Message: "the HSM did not seal the keyring key", Err: err}
+	}
+	return cfg, nil, nil
+}
+
+// changeSeal replaces the stored seal configuration with the one next
+// makes, in one audited transaction. Under dual control, an approval covers
+// the operation with exactly these params.
+func (s *Service) changeSeal(ctx context.Context, op string, params []string, next func(*seal.Keyring, *seal.Config) (seal.Config, []string, error)) (res *SealChange, err error) {
+	t := &target{}
+	defer func() {
+		if err = s.finish(ctx, op, t, err); err != nil {
+			res = nil
+		}
+	}()
+	kr, _, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer kr.Release()
+	if err := s.authorize(ctx, t, access.SysRekey, access.Resource{}, nil); err != nil {
+		return nil, err
+	}
+	if err := s.dualControl(ctx, kr, t, gated{action: access.SysRekey, op: op, summary: op + " " + fmt.Sprint(params), parts: append([]string{op}, params...)}); err != nil {
+		return nil, err
+	}
+	cur := s.sealConfig.Load()
+	cfg, shares, err := next(kr, cur)
+	if err != nil {
+		return nil, err
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, internal("seal", err)
+	}
+	t.resource = cfg.Type
+	err = s.update(ctx, op, t, func(tx storage.Tx) error {
+		it, err := tx.Get(nsSys, sealConfigKey)
+		if err != nil {
+			return err
+		}
+		_, err = tx.CompareAndSwap(nsSys, sealConfigKey, cfgJSON, it.Revision)
+		return err
+	})
+	if err != nil {
+		return nil, storageError("store the seal configuration", err)
+	}
+	s.sealConfig.Store(&cfg)
+	s.unsealer.Reset()
+	return &SealChange{Type: cfg.Type, Shares: shares, Threshold: cfg.Threshold, KeyLabel: cfg.KeyLabel, KeyringGeneration: cfg.KeyringGeneration}, nil
+}

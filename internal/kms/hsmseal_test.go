@@ -1,0 +1,238 @@
+package kms
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/arcakms/arca/internal/hsm"
+	"github.com/arcakms/arca/internal/hsm/hsmtest"
+	"github.com/arcakms/arca/internal/storage"
+)
+
+// hsmNode is a service over a store that stays, with its own connection
+// to the token, so a test can restart it.
+type hsmNode struct {
+	t     *testing.T
+	store storage.Store
+	dir   string
+	cfg   hsm.Config
+}
+
+// start builds a new service over the store, with the token if hsmCfg is
+// set (a fresh connection, as a restarted process would make).
+func (n *hsmNode) start(withHSM bool) *Service {
+	n.t.Helper()
+	opts := Options{Store: n.store, Audit: openAuditFile(n.t, filepath.Join(n.dir, "audit.log"), false, 0), Logger: quietLogger(), Version: "test"}
+	if withHSM {
+		h, err := hsm.Open(n.cfg)
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		n.t.Cleanup(h.Close)
+		opts.HSM = h
+	}
+	s, err := New(context.Background(), opts)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(s.Close)
+	return s
+}
+
+func rootCtx(t *testing.T, s *Service, token string) context.Context {
+	t.Helper()
+	id, err := s.Authenticate(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return requestCtx(id)
+}
+
+func decryptAll(t *testing.T, s *Service, ctx context.Context, cts []string) {
+	t.Helper()
+	for _, ct := range cts {
+		if _, err := s.Decrypt(ctx, DecryptRequest{Ciphertext: ct}); err != nil {
+			t.Fatalf("decrypt: %v", err)
+		}
+	}
+}
+
+func encryptSome(t *testing.T, s *Service, ctx context.Context, key string) string {
+	t.Helper()
+	r, err := s.Encrypt(ctx, EncryptRequest{Key: key, Plaintext: []byte("data under " + key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Ciphertext
+}
+
+// TestPKCS11SealUnsealsItself: init with the PKCS#11 seal unseals at once;
+// a restarted service unseals itself through the token and decrypts old
+// ciphertexts; without the token it stays sealed and says why; shares are
+// refused.
+func TestPKCS11SealUnsealsItself(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	s := n.start(true)
+	res, err := s.InitHSM(anonCtx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Shares) != 0 || s.Status().Sealed || s.Status().Type != "pkcs11" {
+		t.Fatalf("after InitHSM: %+v %+v", res, s.Status())
+	}
+	ctx := rootCtx(t, s, res.RootToken)
+	if _, err := s.CreateKey(ctx, CreateKeyRequest{Name: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	cts := []string{encryptSome(t, s, ctx, "k")}
+	s.Close()
+
+	s2 := n.start(true)
+	if !s2.Status().Sealed {
+		t.Fatal("a new service starts unsealed before AutoUnseal")
+	}
+	if err := s2.AutoUnseal(context.Background()); err != nil || s2.Status().Sealed {
+		t.Fatalf("AutoUnseal: %v %+v", err, s2.Status())
+	}
+	decryptAll(t, s2, rootCtx(t, s2, res.RootToken), cts)
+	if _, err := s2.Unseal(anonCtx(), "arca-share-1-AAAA"); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("a share given to a PKCS#11 seal: %v", err)
+	}
+	s2.Close()
+
+	// No token: sealed, with the reason.
+	s3 := n.start(false)
+	if err := s3.AutoUnseal(context.Background()); err == nil {
+		t.Fatal("unsealed without the HSM")
+	}
+	if st := s3.Status(); !st.Sealed || st.Reason == "" {
+		t.Fatalf("status without the HSM: %+v", st)
+	}
+	// A token whose key is not the seal key.
+	other := hsmtest.Token(t)
+	h, err := hsm.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.GenerateAESKey(DefaultHSMKeyLabel); err != nil {
+		t.Fatal(err)
+	}
+	s4, err := New(context.Background(), Options{Store: n.store, Audit: openAuditFile(t, filepath.Join(dir, "audit4.log"), false, 0), Logger: quietLogger(), HSM: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s4.Close()
+	if err := s4.AutoUnseal(context.Background()); err == nil || !s4.Status().Sealed {
+		t.Fatal("another token's key opened the seal")
+	}
+}
+
+// TestSealMigrationAndRekey: Shamir → PKCS#11 → Shamir keeps every
+// ciphertext decryptable; rekey and root rotation make new shares and the
+// old ones stop unsealing; a PKCS#11 root rotation moves to a new token key.
+func TestSealMigrationAndRekey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	s := n.start(true)
+	init, err := s.Init(anonCtx(), 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsealWith := func(s *Service, shares ...string) error {
+		for _, sh := range shares {
+			if _, err := s.Unseal(anonCtx(), sh); err != nil {
+				return err
+			}
+		}
+		if s.Status().Sealed {
+			return errSealed
+		}
+		return nil
+	}
+	if err := unsealWith(s, init.Shares[:2]...); err != nil {
+		t.Fatal(err)
+	}
+	ctx := rootCtx(t, s, init.RootToken)
+	if _, err := s.CreateKey(ctx, CreateKeyRequest{Name: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	cts := []string{encryptSome(t, s, ctx, "k")}
+
+	// Shamir → PKCS#11.
+	ch, err := s.MigrateSeal(ctx, "pkcs11", 0, 0)
+	if err != nil || ch.Type != "pkcs11" || len(ch.Shares) != 0 {
+		t.Fatalf("migrate to pkcs11: %+v %v", ch, err)
+	}
+	cts = append(cts, encryptSome(t, s, ctx, "k"))
+	s.Close()
+	s = n.start(true)
+	if err := s.AutoUnseal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx = rootCtx(t, s, init.RootToken)
+	decryptAll(t, s, ctx, cts)
+
+	// A PKCS#11 root rotation: a new token key.
+	ch, err = s.RotateRoot(ctx)
+	if err != nil || ch.KeyLabel == DefaultHSMKeyLabel {
+		t.Fatalf("rotate root in the HSM: %+v %v", ch, err)
+	}
+	s.Close()
+	s = n.start(true)
+	if err := s.AutoUnseal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx = rootCtx(t, s, init.RootToken)
+	decryptAll(t, s, ctx, cts)
+
+	// PKCS#11 → Shamir, 3 of 5.
+	ch, err = s.MigrateSeal(ctx, "shamir", 5, 3)
+	if err != nil || len(ch.Shares) != 5 || ch.Threshold != 3 {
+		t.Fatalf("migrate to shamir: %+v %v", ch, err)
+	}
+	migrated := ch.Shares
+	s.Close()
+	s = n.start(false)
+	if err := unsealWith(s, init.Shares[:2]...); err == nil {
+		t.Fatal("the first shares unseal after migrating away and back")
+	}
+	s.unsealer.Reset()
+	if err := unsealWith(s, migrated[1:4]...); err != nil {
+		t.Fatal(err)
+	}
+	ctx = rootCtx(t, s, init.RootToken)
+	decryptAll(t, s, ctx, cts)
+
+	// Rekey to 2 of 2: the old shares stop unsealing.
+	ch, err = s.Rekey(ctx, 2, 2)
+	if err != nil || len(ch.Shares) != 2 {
+		t.Fatalf("rekey: %+v %v", ch, err)
+	}
+	rekeyed := ch.Shares
+	if _, err := s.Rekey(ctx, 1, 2); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("rekey with a threshold over the shares: %v", err)
+	}
+	// Root rotation: new shares, same 2 of 2.
+	ch, err = s.RotateRoot(ctx)
+	if err != nil || len(ch.Shares) != 2 {
+		t.Fatalf("rotate root: %+v %v", ch, err)
+	}
+	rotated := ch.Shares
+	s.Close()
+	s = n.start(false)
+	for _, old := range [][]string{migrated[:3], rekeyed} {
+		if err := unsealWith(s, old...); err == nil {
+			t.Fatal("old shares still unseal")
+		}
+		s.unsealer.Reset()
+	}
+	if err := unsealWith(s, rotated...); err != nil {
+		t.Fatal(err)
+	}
+	decryptAll(t, s, rootCtx(t, s, init.RootToken), cts)
+}
