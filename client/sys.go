@@ -36,13 +36,19 @@ type SealStatus struct {
 	// Progress is the number of shares submitted so far towards unsealing.
 	Progress int    `json:"progress"`
 	Version  string `json:"version"`
+	// Type is the seal type (shamir or pkcs11), and Reason why a PKCS#11
+	// seal did not open yet.
+	Type   string `json:"type,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // InitRequest is the body of POST /v1/sys/init: split the root key into
 // Shares shares of which Threshold unseal the server.
 type InitRequest struct {
-	Shares    int `json:"shares"`
-	Threshold int `json:"threshold"`
+	Shares    int `json:"shares,omitzero"`
+	Threshold int `json:"threshold,omitzero"`
+	// Seal is "shamir" (default) or "pkcs11" (no shares).
+	Seal string `json:"seal,omitempty"`
 }
 
 // InitResponse holds the unseal shares and the root token. The server shows
@@ -250,6 +256,40 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 func (c *Client) BackupPublicKey(ctx context.Context) (*AuditPublicKey, error) {
 	var out AuditPublicKey
 	if _, err := c.do(ctx, http.MethodGet, "/v1/sys/backup/public-key", nil, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SealChange is the answer of a rekey, a root rotation or a seal migration:
+// the new shares of a Shamir seal, shown once.
+type SealChange struct {
+	Type              string   `json:"type"`
+	Shares            []string `json:"shares,omitempty"`
+	Threshold         int      `json:"threshold,omitempty"`
+	KeyLabel          string   `json:"key_label,omitempty"`
+	KeyringGeneration uint32   `json:"keyring_generation"`
+}
+
+// Rekey calls POST /v1/sys/rekey: new Shamir shares.
+func (c *Client) Rekey(ctx context.Context, shares, threshold int) (*SealChange, error) {
+	return c.sealChange(ctx, "/v1/sys/rekey", map[string]int{"shares": shares, "threshold": threshold})
+}
+
+// RotateRoot calls POST /v1/sys/rotate-root: a new root key.
+func (c *Client) RotateRoot(ctx context.Context) (*SealChange, error) {
+	return c.sealChange(ctx, "/v1/sys/rotate-root", struct{}{})
+}
+
+// MigrateSeal calls POST /v1/sys/seal/migrate: to "pkcs11", or to
+// "shamir" with shares and threshold.
+func (c *Client) MigrateSeal(ctx context.Context, to string, shares, threshold int) (*SealChange, error) {
+	return c.sealChange(ctx, "/v1/sys/seal/migrate", map[string]any{"to": to, "shares": shares, "threshold": threshold})
+}
+
+func (c *Client) sealChange(ctx context.Context, path string, body any) (*SealChange, error) {
+	var out SealChange
+	if _, err := c.do(ctx, http.MethodPost, path, nil, true, body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -31,16 +31,22 @@ func newOperatorCommand() *cobra.Command {
 		newOperatorSealCommand(),
 		newOperatorStatusCommand(),
 	)
+	cmd.AddCommand(newOperatorSealChangeCommands()...)
 	return cmd
 }
 
 func newOperatorInitCommand() *cobra.Command {
 	var shares, threshold int
+	var sealType string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Initialise a new server and print its unseal shares and root token",
 		Long: `Initialise a new server. The root key is split into --shares unseal shares,
 any --threshold of which unseal the server.
+
+With --seal pkcs11 (a server configured with seal.type pkcs11) the root key
+is an AES-256 key inside the HSM instead, generated there if missing: there
+are no shares, and the server unseals itself at every start.
 
 The shares and the root token are printed exactly once: the server keeps no
 copy. Hand each share to a different custodian.`,
@@ -51,8 +57,17 @@ copy. Hand each share to a different custodian.`,
 			if err != nil {
 				return err
 			}
-			res, err := c.Init(cmd.Context(), client.InitRequest{Shares: shares, Threshold: threshold})
+			req := client.InitRequest{Shares: shares, Threshold: threshold}
+			if sealType == "pkcs11" {
+				req = client.InitRequest{Seal: sealType}
+				threshold = 0
+			}
+			res, err := c.Init(cmd.Context(), req)
 			if err != nil {
+				return err
+			}
+			if sealType == "pkcs11" && !g.json() {
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "Root token: %s\n\nThe root key is in the HSM; the server unseals itself. The root token is shown exactly once.\n", res.RootToken)
 				return err
 			}
 			if g.json() {
@@ -64,7 +79,64 @@ copy. Hand each share to a different custodian.`,
 	}
 	cmd.Flags().IntVar(&shares, "shares", 5, "number of unseal shares to split the root key into")
 	cmd.Flags().IntVar(&threshold, "threshold", 3, "number of shares needed to unseal")
+	cmd.Flags().StringVar(&sealType, "seal", "shamir", "shamir, or pkcs11 for a root key in the HSM")
 	return cmd
+}
+
+// newSealChangeCommand is one of rekey, rotate-root and migrate-seal: it
+// calls the server and prints the new shares, if any, once.
+func newSealChangeCommand(use, short, long string, call func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error)) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Long: long,
+		Args:         usageArgs(cobra.NoArgs),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := call(cmd, c)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			w := cmd.OutOrStdout()
+			if res.Type == "pkcs11" {
+				_, err := fmt.Fprintf(w, "The keyring key is now sealed by the HSM key %q; the server unseals itself.\n", res.KeyLabel)
+				return err
+			}
+			return printInit(w, &client.InitResponse{Shares: res.Shares}, res.Threshold)
+		},
+	}
+}
+
+func newOperatorSealChangeCommands() []*cobra.Command {
+	var shares, threshold int
+	rekey := newSealChangeCommand("rekey --shares N --threshold M", "Replace the root key with a new one split into new shares (Shamir)",
+		"Replace the Shamir root key with a new one split into --shares shares, any --threshold of which\nunseal. The new shares are printed once; the old ones no longer unseal. Key versions and\nciphertexts are untouched. Needs sys:rekey.",
+		func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error) {
+			return c.Rekey(cmd.Context(), shares, threshold)
+		})
+	rekey.Flags().IntVar(&shares, "shares", 5, "number of new shares")
+	rekey.Flags().IntVar(&threshold, "threshold", 3, "number of new shares needed to unseal")
+	rotate := newSealChangeCommand("rotate-root", "Replace the root key (new shares, or a new HSM key)",
+		"Seal the keyring key under a new root key: new shares with the same count and threshold\n(Shamir), or a new key in the HSM (PKCS#11). Needs sys:rekey.",
+		func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error) {
+			return c.RotateRoot(cmd.Context())
+		})
+	var to string
+	var mShares, mThreshold int
+	migrate := newSealChangeCommand("migrate-seal --to pkcs11|shamir", "Move the seal between Shamir shares and the HSM",
+		"Seal the keyring key under the HSM's key (--to pkcs11; the server then unseals itself) or\nunder a new root key split into --shares shares (--to shamir). Only the keyring key's seal\nchanges: every key version and ciphertext stays as it is. Needs sys:rekey.",
+		func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error) {
+			return c.MigrateSeal(cmd.Context(), to, mShares, mThreshold)
+		})
+	migrate.Flags().StringVar(&to, "to", "", "pkcs11 or shamir")
+	migrate.Flags().IntVar(&mShares, "shares", 5, "with --to shamir: number of shares")
+	migrate.Flags().IntVar(&mThreshold, "threshold", 3, "with --to shamir: shares needed to unseal")
+	return []*cobra.Command{rekey, rotate, migrate}
 }
 
 func initWarning(threshold, shares int) string {

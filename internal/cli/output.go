@@ -61,6 +61,12 @@ func printSealStatus(w io.Writer, st *client.SealStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "Initialized:\t%t\n", st.Initialized)
 	fmt.Fprintf(tw, "Sealed:\t%t\n", st.Sealed)
+	if st.Type != "" {
+		fmt.Fprintf(tw, "Seal type:\t%s\n", st.Type)
+	}
+	if st.Reason != "" {
+		fmt.Fprintf(tw, "Sealed because:\t%s\n", st.Reason)
+	}
 	fmt.Fprintf(tw, "Shares:\t%d\n", st.Shares)
 	fmt.Fprintf(tw, "Threshold:\t%d\n", st.Threshold)
 	fmt.Fprintf(tw, "Progress:\t%d/%d\n", st.Progress, st.Threshold)

@@ -49,6 +49,30 @@ type Config struct {
 	Node string `yaml:"node"`
 	// Backup configures scheduled backups (none by default).
 	Backup Backup `yaml:"backup"`
+	// Seal says where the root key may live: "shamir" (default: shares held
+	// by operators) or "pkcs11" (an HSM, which the server also needs to
+	// migrate a Shamir seal into it).
+	Seal Seal `yaml:"seal"`
+}
+
+// Seal configures the root of the key hierarchy.
+type Seal struct {
+	Type   string `yaml:"type"`
+	PKCS11 PKCS11 `yaml:"pkcs11"`
+}
+
+// PKCS11 locates the HSM token and its seal key. The PIN is never in this
+// file: it comes from ARCA_PKCS11_PIN or from PINFile.
+type PKCS11 struct {
+	// Module is the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so.
+	Module string `yaml:"module"`
+	// TokenLabel selects the token; Slot selects it by slot id instead.
+	TokenLabel string `yaml:"token_label"`
+	Slot       *uint  `yaml:"slot"`
+	// KeyLabel names the token's AES-256 seal key (default arca-root).
+	KeyLabel string `yaml:"key_label"`
+	// PINFile holds the user PIN (mode 0600 advised).
+	PINFile string `yaml:"pin_file"`
 }
 
 // Backup makes the leader write a backup into Dir every Interval, keeping
@@ -260,6 +284,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.Path == "" {
 		return errors.New("config: audit.path is required")
+	}
+	switch c.Seal.Type {
+	case "", "shamir":
+	case "pkcs11":
+		p := c.Seal.PKCS11
+		if p.Module == "" || (p.TokenLabel == "" && p.Slot == nil) {
+			return errors.New("config: seal.pkcs11 needs module, and token_label or slot")
+		}
+	default:
+		return fmt.Errorf("config: seal.type %q must be shamir or pkcs11", c.Seal.Type)
 	}
 	if c.Backup.Dir != "" && (c.Backup.Interval < time.Minute || c.Backup.Keep < 1) {
 		return errors.New("config: backup needs interval (1m or more) and keep (1 or more) with dir")

@@ -351,3 +351,99 @@ func (h *HSM) KeyValue(label string) ([]byte, error) {
 	})
 	return v, err
 }
+
+// Reconnecting opens the token on first use and again after it became
+// unavailable, so a server started while its HSM is away, or whose HSM
+// restarts, recovers by itself. It is safe for concurrent use.
+type Reconnecting struct {
+	cfg Config
+	mu  sync.Mutex
+	h   *HSM
+}
+
+// NewReconnecting returns a Reconnecting for cfg; nothing is opened yet.
+func NewReconnecting(cfg Config) *Reconnecting { return &Reconnecting{cfg: cfg} }
+
+// get returns the open token, opening it if needed.
+func (r *Reconnecting) get() (*HSM, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h != nil {
+		return r.h, nil
+	}
+	h, err := Open(r.cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.h = h
+	return h, nil
+}
+
+// failed drops the connection after a failure other than a wrong blob or
+// a missing key, so the next use reopens it.
+func (r *Reconnecting) failed(h *HSM, err error) {
+	if err == nil || errors.Is(err, ErrDecrypt) || errors.Is(err, ErrNoKey) {
+		return
+	}
+	r.mu.Lock()
+	if r.h == h {
+		r.h = nil
+		defer h.Close()
+	}
+	r.mu.Unlock()
+}
+
+// Encrypt is HSM.Encrypt on the current connection.
+func (r *Reconnecting) Encrypt(label string, plaintext, aad []byte) ([]byte, error) {
+	h, err := r.get()
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.Encrypt(label, plaintext, aad)
+	r.failed(h, err)
+	return out, err
+}
+
+// Decrypt is HSM.Decrypt on the current connection.
+func (r *Reconnecting) Decrypt(label string, blob, aad []byte) (*secret.Bytes, error) {
+	h, err := r.get()
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.Decrypt(label, blob, aad)
+	r.failed(h, err)
+	return out, err
+}
+
+// HasKey is HSM.HasKey on the current connection.
+func (r *Reconnecting) HasKey(label string) (bool, error) {
+	h, err := r.get()
+	if err != nil {
+		return false, err
+	}
+	ok, err := h.HasKey(label)
+	r.failed(h, err)
+	return ok, err
+}
+
+// GenerateAESKey is HSM.GenerateAESKey on the current connection.
+func (r *Reconnecting) GenerateAESKey(label string) error {
+	h, err := r.get()
+	if err != nil {
+		return err
+	}
+	err = h.GenerateAESKey(label)
+	r.failed(h, err)
+	return err
+}
+
+// Close closes the current connection, if any.
+func (r *Reconnecting) Close() {
+	r.mu.Lock()
+	h := r.h
+	r.h = nil
+	r.mu.Unlock()
+	if h != nil {
+		h.Close()
+	}
+}

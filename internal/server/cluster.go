@@ -48,7 +48,7 @@ func storageName(c config.Storage) string {
 // and always the leader.
 func (s *Server) startCluster(opts *Options) {
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopCluster = cancel
+	s.stopCluster, s.clusterCtx = cancel, ctx
 	if w, ok := s.store.(storage.Watcher); ok {
 		go w.Watch(ctx, s.svc.Invalidate, s.svc.InvalidateAll)
 	}

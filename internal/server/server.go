@@ -18,6 +18,7 @@ import (
 	"github.com/arcakms/arca/internal/api/rest"
 	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/config"
+	"github.com/arcakms/arca/internal/hsm"
 	"github.com/arcakms/arca/internal/kms"
 	"github.com/arcakms/arca/internal/policy"
 	"github.com/arcakms/arca/internal/storage"
@@ -49,8 +50,11 @@ type Server struct {
 	// stopCluster ends watching for other nodes' changes and campaigning
 	// for leadership; leader is nil on embedded storage.
 	stopCluster context.CancelFunc
+	clusterCtx  context.Context
 	leader      *postgres.Leader
-	audit       *audit.FileLog
+	// hsm is the token of a PKCS#11 seal, or nil.
+	hsm   *hsm.Reconnecting
+	audit *audit.FileLog
 	// log is what the service writes to: the file, or the file fanned out
 	// to the configured sinks.
 	auditLog  audit.Log
@@ -119,7 +123,14 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if err != nil {
 		return nil, err
 	}
-	if s.svc, err = kms.New(ctx, kms.Options{Store: s.store, Audit: s.auditLog, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
+	if s.hsm, err = hsmFor(cfg.Seal); err != nil {
+		return nil, err
+	}
+	var token kms.HSM
+	if s.hsm != nil {
+		token = s.hsm
+	}
+	if s.svc, err = kms.New(ctx, kms.Options{HSM: token, HSMKeyLabel: cfg.Seal.PKCS11.KeyLabel, Store: s.store, Audit: s.auditLog, Logger: s.log, Version: version.Version, Policy: pol, Approvals: approvals, SoD: sod,
 		RateLimit: kms.RateLimit{RequestsPerSecond: cfg.RateLimit.RequestsPerSecond, Burst: cfg.RateLimit.Burst}, Role: s.role, Node: cfg.Node,
 		OutageGrace: cfg.Storage.OutageGrace}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -133,6 +144,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 		return nil, err
 	}
 	s.startCluster(&opts)
+	go s.autoUnseal(s.clusterCtx)
 	go func() { s.served <- s.http.Serve(s.ln) }()
 	s.startScheduler(opts)
 	s.log.Info("arca listening", "addr", s.URL(), "storage", storageName(cfg.Storage), "audit", cfg.Audit.Path, "version", version.Version)
@@ -224,6 +236,9 @@ func (s *Server) closeAll() error {
 			errs = append(errs, fmt.Errorf("server: audit checkpoint: %w", err))
 		}
 		s.svc.Close()
+	}
+	if s.hsm != nil {
+		s.hsm.Close()
 	}
 	if s.auditLog != nil {
 		if err := s.auditLog.Close(); err != nil {

@@ -51,6 +51,9 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/sys/unseal", kms.OpUnseal, smallBody, false, h.unseal},
 		{http.MethodPost, "/v1/sys/seal", kms.OpSeal, smallBody, true, h.seal},
 		{http.MethodPost, "/v1/sys/generate-root", kms.OpGenerateRoot, smallBody, false, h.generateRoot},
+		{http.MethodPost, "/v1/sys/rekey", kms.OpRekey, smallBody, true, h.rekey},
+		{http.MethodPost, "/v1/sys/rotate-root", kms.OpRotateRoot, smallBody, true, h.rotateRoot},
+		{http.MethodPost, "/v1/sys/seal/migrate", kms.OpMigrateSeal, smallBody, true, h.migrateSeal},
 
 		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, opBody, true, h.createKey},
 		{http.MethodGet, "/v1/keys", kms.OpKeyList, smallBody, true, h.listKeys},

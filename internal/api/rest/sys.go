@@ -62,8 +62,9 @@ func (h *Handler) sealStatus(ctx context.Context, r *http.Request) (int, any, er
 }
 
 type initRequest struct {
-	Shares    int `json:"shares"`
-	Threshold int `json:"threshold"`
+	Shares    int    `json:"shares"`
+	Threshold int    `json:"threshold"`
+	Seal      string `json:"seal"`
 }
 
 type initResponse struct {
@@ -76,11 +77,81 @@ func (h *Handler) init(ctx context.Context, r *http.Request) (int, any, error) {
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	res, err := h.svc.Init(ctx, req.Shares, req.Threshold)
+	var res *kms.InitResult
+	var err error
+	switch req.Seal {
+	case "", "shamir":
+		res, err = h.svc.Init(ctx, req.Shares, req.Threshold)
+	case "pkcs11":
+		if req.Shares != 0 || req.Threshold != 0 {
+			return 0, nil, reject(kms.CodeInvalidArgument, "a pkcs11 seal has no shares: leave shares and threshold out")
+		}
+		res, err = h.svc.InitHSM(ctx)
+	default:
+		return 0, nil, reject(kms.CodeInvalidArgument, "seal must be shamir or pkcs11")
+	}
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, &initResponse{Shares: res.Shares, RootToken: res.RootToken}, nil
+}
+
+type rekeyRequest struct {
+	Shares    int `json:"shares"`
+	Threshold int `json:"threshold"`
+}
+
+type migrateSealRequest struct {
+	To        string `json:"to"`
+	Shares    int    `json:"shares"`
+	Threshold int    `json:"threshold"`
+}
+
+type sealChangeResponse struct {
+	Type              string   `json:"type"`
+	Shares            []string `json:"shares,omitempty"`
+	Threshold         int      `json:"threshold,omitzero"`
+	KeyLabel          string   `json:"key_label,omitempty"`
+	KeyringGeneration uint32   `json:"keyring_generation"`
+}
+
+func sealChangeOf(c *kms.SealChange) *sealChangeResponse {
+	return &sealChangeResponse{Type: c.Type, Shares: c.Shares, Threshold: c.Threshold, KeyLabel: c.KeyLabel, KeyringGeneration: c.KeyringGeneration}
+}
+
+func (h *Handler) rekey(ctx context.Context, r *http.Request) (int, any, error) {
+	var req rekeyRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := h.svc.Rekey(ctx, req.Shares, req.Threshold)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sealChangeOf(res), nil
+}
+
+func (h *Handler) rotateRoot(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	res, err := h.svc.RotateRoot(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sealChangeOf(res), nil
+}
+
+func (h *Handler) migrateSeal(ctx context.Context, r *http.Request) (int, any, error) {
+	var req migrateSealRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := h.svc.MigrateSeal(ctx, req.To, req.Shares, req.Threshold)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sealChangeOf(res), nil
 }
 
 type unsealRequest struct {

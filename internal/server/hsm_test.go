@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arcakms/arca/internal/config"
+	"github.com/arcakms/arca/internal/hsm/hsmtest"
+)
+
+// TestPKCS11SealedServer: a server with the PKCS#11 seal is initialised
+// without shares, unseals itself after a restart and decrypts what it
+// encrypted before; with its token absent it stays sealed and says why.
+func TestPKCS11SealedServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tok := hsmtest.Token(t)
+	pinFile := filepath.Join(dir, "pin")
+	if err := os.WriteFile(pinFile, []byte(tok.PIN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(dir)
+	cfg.Seal = config.Seal{Type: "pkcs11", PKCS11: config.PKCS11{Module: tok.Module, TokenLabel: tok.TokenLabel, PINFile: pinFile}}
+	start := func(cfg config.Config) *node {
+		t.Helper()
+		srv, err := Start(context.Background(), cfg, Options{Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &node{t: t, dir: dir, srv: srv, url: srv.URL(), http: newHTTPClient()}
+		t.Cleanup(n.stop)
+		return n
+	}
+	n := start(cfg)
+	wantError(t, n.call("POST", "/v1/sys/init", map[string]any{"seal": "pkcs11", "shares": 3, "threshold": 2}), 400, "invalid_argument")
+	init := n.must(200, "POST", "/v1/sys/init", map[string]string{"seal": "pkcs11"})
+	if shares := init.body["shares"]; shares != nil && len(shares.([]any)) != 0 {
+		t.Fatalf("a PKCS#11 init returned shares: %s", init.raw)
+	}
+	n.token = init.str("root_token")
+	if st := n.must(200, "GET", "/v1/sys/seal-status", nil); st.body["sealed"] != false || st.str("type") != "pkcs11" {
+		t.Fatalf("after init: %s", st.raw)
+	}
+	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
+	ct := n.must(200, "POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": base64.StdEncoding.EncodeToString([]byte("x"))}).str("ciphertext")
+	n.stop()
+
+	n = start(cfg)
+	n.token = init.str("root_token")
+	n.waitHealthy()
+	n.must(200, "POST", "/v1/decrypt", map[string]string{"ciphertext": ct})
+	n.stop()
+
+	absent := cfg
+	absent.Seal.PKCS11.TokenLabel = "not-plugged-in"
+	n = start(absent)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := n.must(200, "GET", "/v1/sys/seal-status", nil)
+		if st.body["sealed"] == true && strings.Contains(st.str("reason"), "not-plugged-in") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("seal status without the token: %s", st.raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
