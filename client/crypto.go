@@ -63,7 +63,7 @@ type RewrapResponse struct {
 
 // DataKeyRequest is the body of POST /v1/keys/{key}/datakey.
 type DataKeyRequest struct {
-	// Bits is 128 or 256; 0 uses the server default (256).
+	// Bits is 128, 256 or 512; 0 uses the server default (256).
 	Bits int `json:"bits,omitempty"`
 	// WithoutPlaintext asks for the wrapped data key only.
 	WithoutPlaintext bool              `json:"without_plaintext,omitempty"`

@@ -60,6 +60,9 @@ type Key struct {
 	Origin string `json:"origin"`
 	// Exportable keys can be exported wrapped to a public key (ExportKey).
 	Exportable bool `json:"exportable"`
+	// Protection is "software", or "hsm" for keys whose material exists
+	// only in the server's HSM.
+	Protection string `json:"protection"`
 	// PrimarySince is when the primary version became primary.
 	PrimarySince time.Time `json:"primary_since"`
 	// RotationPeriod (e.g. "90d") rotates the key automatically; empty: none.
@@ -124,6 +127,9 @@ type CreateKeyRequest struct {
 	Derived bool `json:"derived,omitempty"`
 	// Exportable allows ExportKey; it cannot be turned on later.
 	Exportable bool `json:"exportable,omitempty"`
+	// Protection "hsm" generates every version's material in the server's
+	// HSM, where it stays (aes-256-gcm, ecdsa-p256|p384, rsa-2048|3072|4096).
+	Protection string `json:"protection,omitempty"`
 	// Import creates the key from imported material (see ImportKey).
 	Import *ImportMaterial `json:"import,omitempty"`
 	KeyPolicy

@@ -294,3 +294,38 @@ func (c *Client) sealChange(ctx context.Context, path string, body any) (*SealCh
 	}
 	return &out, nil
 }
+
+// KeyringGeneration is one keyring generation and how many stored blobs it
+// still seals.
+type KeyringGeneration struct {
+	Generation uint32    `json:"generation"`
+	CreatedAt  time.Time `json:"created_at"`
+	Current    bool      `json:"current"`
+	Blobs      int       `json:"blobs"`
+}
+
+// KeyringStatus lists the keyring generations, oldest first.
+type KeyringStatus struct {
+	Current     uint32              `json:"current_generation"`
+	Generations []KeyringGeneration `json:"generations"`
+}
+
+// RotateKeyring calls POST /v1/sys/keyring/rotate: a new keyring
+// generation seals new writes; the server moves older blobs to it in the
+// background.
+func (c *Client) RotateKeyring(ctx context.Context) (*KeyringStatus, error) {
+	var out KeyringStatus
+	if _, err := c.do(ctx, http.MethodPost, "/v1/sys/keyring/rotate", nil, true, struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// KeyringStatus calls GET /v1/sys/keyring.
+func (c *Client) KeyringStatus(ctx context.Context) (*KeyringStatus, error) {
+	var out KeyringStatus
+	if _, err := c.do(ctx, http.MethodGet, "/v1/sys/keyring", nil, true, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

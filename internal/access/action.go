@@ -27,6 +27,8 @@ const (
 	KeySign               Action = "key:sign"
 	KeyVerify             Action = "key:verify"
 	KeyDecryptCompromised Action = "key:decrypt-compromised"
+	// KeyDerive derives a new key from a key's material (KMIP DeriveKey).
+	KeyDerive Action = "key:derive"
 )
 
 // Actions on the server rather than on a key; their resource is empty.
@@ -57,7 +59,7 @@ const (
 
 var catalogue = []Action{
 	KeyCreate, KeyRead, KeyList, KeyUpdate, KeyRotate, KeyLifecycle, KeyDestroy, KeyImport, KeyExport,
-	KeyEncrypt, KeyDecrypt, KeyRewrap, KeyDataKey, KeyMAC, KeySign, KeyVerify, KeyDecryptCompromised,
+	KeyEncrypt, KeyDecrypt, KeyRewrap, KeyDataKey, KeyMAC, KeySign, KeyVerify, KeyDecryptCompromised, KeyDerive,
 	RandomGenerate, IdentityCreate, IdentityRead, IdentityUpdate, IdentityDelete, TokenCreate, TokenRevoke,
 	PolicyRead, PolicyWrite, AuditRead, ReportRead, ApprovalRead, ApprovalGrant, ApprovalCancel,
 	SysSeal, SysRootToken, SysBackup, SysRekey,

@@ -24,7 +24,7 @@ var roleActions = map[string][]Action{
 		PolicyRead, PolicyWrite, ApprovalRead, ApprovalCancel, SysSeal, SysBackup, KeyList, KeyRead},
 	// The life of keys, never their use.
 	RoleKeyCustodian: {KeyCreate, KeyRead, KeyList, KeyUpdate, KeyRotate, KeyLifecycle, KeyDestroy,
-		KeyImport, KeyExport, PolicyRead, ApprovalRead, ApprovalCancel},
+		KeyImport, KeyExport, KeyDerive, PolicyRead, ApprovalRead, ApprovalCancel},
 	// Cryptography with granted keys only.
 	RoleCryptoUser: {KeyRead, KeyEncrypt, KeyDecrypt, KeyRewrap, KeyDataKey, KeyMAC, KeySign, KeyVerify, RandomGenerate},
 	// Read-only: the audit trail, reports, metadata and policies.

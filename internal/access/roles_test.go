@@ -34,6 +34,7 @@ var roleTable = []struct {
 	{"..C..", access.KeySign},
 	{"..C..", access.KeyVerify},
 	{".....", access.KeyDecryptCompromised},
+	{".K...", access.KeyDerive},
 	{"..C..", access.RandomGenerate},
 	{"A....", access.IdentityCreate},
 	{"A..U.", access.IdentityRead},
@@ -197,13 +198,13 @@ func TestRoleLimits(t *testing.T) {
 	never := map[string][]access.Action{
 		access.RoleAdmin: {access.KeyEncrypt, access.KeyDecrypt, access.KeySign, access.KeyMAC, access.KeyDataKey,
 			access.KeyExport, access.KeyRewrap, access.KeyImport, access.KeyCreate, access.KeyDestroy,
-			access.KeyDecryptCompromised, access.SysRootToken, access.ApprovalGrant},
+			access.KeyDecryptCompromised, access.KeyDerive, access.SysRootToken, access.ApprovalGrant},
 		access.RoleKeyCustodian: {access.KeyEncrypt, access.KeyDecrypt, access.KeyRewrap, access.KeyDataKey,
 			access.KeySign, access.KeyMAC, access.KeyDecryptCompromised, access.PolicyWrite, access.IdentityCreate,
 			access.IdentityUpdate, access.TokenCreate, access.ApprovalGrant},
 		access.RoleCryptoUser: {access.KeyCreate, access.KeyRotate, access.KeyDestroy, access.KeyExport, access.KeyImport,
 			access.KeyLifecycle, access.KeyUpdate, access.IdentityCreate, access.IdentityRead, access.IdentityUpdate,
-			access.IdentityDelete, access.PolicyWrite, access.TokenCreate, access.ApprovalGrant, access.KeyDecryptCompromised},
+			access.IdentityDelete, access.PolicyWrite, access.TokenCreate, access.ApprovalGrant, access.KeyDecryptCompromised, access.KeyDerive},
 	}
 	for _, scope := range [][]string{nil, {"*"}} {
 		for _, role := range access.Roles() {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/go-json-experiment/json"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -92,7 +93,7 @@ func newBackupCreateCommand() *cobra.Command {
 }
 
 func newBackupVerifyCommand() *cobra.Command {
-	var keyFile string
+	var keyFile, configFile string
 	var withShares bool
 	cmd := &cobra.Command{
 		Use:   "verify FILE",
@@ -102,7 +103,9 @@ with the key the file names, which proves only that the file is intact; with
 the PEM of "arca backup public-key" it also proves where it came from.
 
 With --shares, a threshold of the unseal shares is read from stdin, one per
-line: every record is then decrypted and its MAC checked, as a restore would.
+line (for a backup made under the PKCS#11 seal, --config names the server
+configuration whose HSM opens it instead): every record is then decrypted and
+its MAC checked, as a restore would.
 Exits 1 if the backup does not verify.`,
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
@@ -111,13 +114,14 @@ Exits 1 if the backup does not verify.`,
 			if err != nil {
 				return err
 			}
-			var shares []string
-			if withShares {
-				if shares, err = readShares(cmd); err != nil {
+			var unlock *openUnlock
+			if withShares || configFile != "" {
+				if unlock, err = backupUnlock(cmd, args[0], pub, configFile); err != nil {
 					return err
 				}
+				defer unlock.close()
 			}
-			check, err := verifyBackup(args[0], pub, shares)
+			check, err := verifyBackup(args[0], pub, unlock)
 			if err != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "NOT VALID: %v\n", err)
 				return &exitCodeError{code: 1}
@@ -128,7 +132,7 @@ Exits 1 if the backup does not verify.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "OK: %s backup of %s, made %s on %s, signed by %s.\n",
 				check.Header.Format, check.Header.ServerVersion, check.Header.CreatedAt.Format("2006-01-02 15:04:05Z07:00"), check.Header.Node, signer)
-			if shares != nil {
+			if unlock != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "%d records decrypted, every MAC verified.\n", check.Records)
 			}
 			return nil
@@ -136,13 +140,14 @@ Exits 1 if the backup does not verify.`,
 	}
 	cmd.Flags().StringVar(&keyFile, "public-key", "", `PEM file with the backup public key ("arca backup public-key")`)
 	cmd.Flags().BoolVar(&withShares, "shares", false, "read unseal shares from stdin and check every record")
+	cmd.Flags().StringVar(&configFile, "config", "", "server configuration with the HSM (seal.type pkcs11) of a backup made under the PKCS#11 seal: check every record")
 	return cmd
 }
 
-// verifyBackup checks the signature only, or everything given shares.
-func verifyBackup(path string, pub ed25519.PublicKey, shares []string) (*kms.BackupCheck, error) {
-	if shares != nil {
-		return kms.CheckBackup(path, pub, shares, nil)
+// verifyBackup checks the signature only, or everything given an unlock.
+func verifyBackup(path string, pub ed25519.PublicKey, unlock *openUnlock) (*kms.BackupCheck, error) {
+	if unlock != nil {
+		return kms.CheckBackup(path, pub, unlock.Unlock, nil)
 	}
 	f, err := backup.Open(path, pub)
 	if err != nil {
@@ -161,7 +166,8 @@ func newBackupRestoreCommand() *cobra.Command {
 bolt or postgres; ARCA_STORAGE_DSN and the other ARCA_* variables apply), which
 must be empty. A threshold of the unseal shares of the server that made the
 backup is read from stdin, one per line (at a terminal, one per prompt, an empty
-line to finish). The backup is checked in full before anything is written.
+line to finish); a backup made under the PKCS#11 seal is opened by the HSM of
+the configuration (seal.type pkcs11) instead. The backup is checked in full before anything is written.
 Then start the server on that configuration and unseal it with the same shares.`,
 		Args:         usageArgs(cobra.ExactArgs(1)),
 		SilenceUsage: true,
@@ -180,16 +186,17 @@ Then start the server on that configuration and unseal it with the same shares.`
 			if err := cfg.LoadEnv(os.LookupEnv); err != nil {
 				return err
 			}
-			shares, err := readShares(cmd)
+			unlock, err := backupUnlock(cmd, args[0], pub, configFile)
 			if err != nil {
 				return err
 			}
+			defer unlock.close()
 			store, err := server.OpenStore(cmd.Context(), cfg.Storage)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			check, err := kms.RestoreBackup(cmd.Context(), store, args[0], pub, shares)
+			check, err := kms.RestoreBackup(cmd.Context(), store, args[0], pub, unlock.Unlock)
 			if err != nil {
 				return err
 			}
@@ -247,4 +254,50 @@ func readShares(cmd *cobra.Command) ([]string, error) {
 		return nil, usageErrorf(cmd, "no unseal shares given on stdin")
 	}
 	return shares, nil
+}
+
+// openUnlock is a kms.Unlock with the HSM connection it may hold.
+type openUnlock struct {
+	kms.Unlock
+	close func()
+}
+
+// backupUnlock prepares what opens a backup's keyring: the HSM of the
+// configuration for a backup made under the PKCS#11 seal, otherwise shares
+// read from stdin.
+func backupUnlock(cmd *cobra.Command, path string, pub ed25519.PublicKey, configFile string) (*openUnlock, error) {
+	f, err := backup.Open(path, pub)
+	if err != nil {
+		return nil, err
+	}
+	var sealType struct {
+		Type string `json:"type"`
+	}
+	err = json.Unmarshal(f.Header.Seal, &sealType)
+	f.Close()
+	if err != nil {
+		return nil, backup.ErrFormat
+	}
+	if sealType.Type != "pkcs11" {
+		shares, err := readShares(cmd)
+		if err != nil {
+			return nil, err
+		}
+		return &openUnlock{Unlock: kms.Unlock{Shares: shares}, close: func() {}}, nil
+	}
+	if configFile == "" {
+		return nil, usageErrorf(cmd, "the backup was made under the PKCS#11 seal: --config must name a configuration with its HSM")
+	}
+	cfg := config.Default()
+	if err := cfg.LoadFile(configFile); err != nil {
+		return nil, err
+	}
+	h, err := server.OpenHSM(cfg.Seal)
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, usageErrorf(cmd, "the backup was made under the PKCS#11 seal, and %s configures no HSM (seal.type pkcs11)", configFile)
+	}
+	return &openUnlock{Unlock: kms.Unlock{HSM: h}, close: h.Close}, nil
 }

@@ -256,7 +256,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"decrypt", "--ciphertext", "  "}, "no ciphertext"},
 		{[]string{"decrypt", "--ciphertext", "c", "--out", "f", "-o", "json"}, "cannot be combined"},
 		{[]string{"rewrap", "--ciphertext", "c"}, "accepts 1 arg"},
-		{[]string{"datakey", "k", "--bits", "512"}, "--bits"},
+		{[]string{"datakey", "k", "--bits", "384"}, "--bits"},
 		{[]string{"datakey"}, "accepts 1 arg"},
 		{[]string{"random", "abc"}, "positive integer"},
 		{[]string{"random", "0"}, "positive integer"},

@@ -286,8 +286,8 @@ and then forget). Recover the data key later with "arca decrypt".`,
 			if err != nil {
 				return err
 			}
-			if bits != 128 && bits != 256 {
-				return usageErrorf(cmd, "--bits must be 128 or 256")
+			if bits != 128 && bits != 256 && bits != 512 {
+				return usageErrorf(cmd, "--bits must be 128, 256 or 512")
 			}
 			aad, bctx, err := b.values(cmd)
 			if err != nil {
@@ -312,7 +312,7 @@ and then forget). Recover the data key later with "arca decrypt".`,
 			return err
 		},
 	}
-	cmd.Flags().IntVar(&bits, "bits", 256, "data key size in bits: 128 or 256")
+	cmd.Flags().IntVar(&bits, "bits", 256, "data key size in bits: 128, 256 or 512 (AES-256-SIV, XTS)")
 	cmd.Flags().BoolVar(&withoutPlaintext, "without-plaintext", false, "return only the wrapped data key")
 	b.register(cmd)
 	return cmd

@@ -90,6 +90,7 @@ import --help" for material formats.`,
 	pf.register(cmd, false)
 	f.BoolVar(&req.Derived, "derived", false, "derive a subkey per encryption context (HKDF-SHA256); every use then needs --context")
 	f.BoolVar(&req.Exportable, "exportable", false, "allow \"arca key export\" (wrapped only); cannot be turned on later")
+	f.StringVar(&req.Protection, "protection", "software", "software, or hsm: every version is generated in the server's HSM and never leaves it (aes-256-gcm, ecdsa-p256|p384, rsa-2048|3072|4096)")
 	imp.register(cmd)
 	f.BoolVar(&req.PreActive, "pre-active", false, "create the key pre-active: unusable until \"arca key lifecycle KEY activate\"")
 	return cmd

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -86,30 +87,13 @@ copy. Hand each share to a different custodian.`,
 // newSealChangeCommand is one of rekey, rotate-root and migrate-seal: it
 // calls the server and prints the new shares, if any, once.
 func newSealChangeCommand(use, short, long string, call func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error)) *cobra.Command {
-	return &cobra.Command{
-		Use: use, Short: short, Long: long,
-		Args:         usageArgs(cobra.NoArgs),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, c, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			res, err := call(cmd, c)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(cmd.OutOrStdout(), res)
-			}
-			w := cmd.OutOrStdout()
-			if res.Type == "pkcs11" {
-				_, err := fmt.Fprintf(w, "The keyring key is now sealed by the HSM key %q; the server unseals itself.\n", res.KeyLabel)
-				return err
-			}
-			return printInit(w, &client.InitResponse{Shares: res.Shares}, res.Threshold)
-		},
-	}
+	return callCommand(use, short, long, call, func(w io.Writer, res *client.SealChange) error {
+		if res.Type == "pkcs11" {
+			_, err := fmt.Fprintf(w, "The keyring key is now sealed by the HSM key %q; the server unseals itself.\n", res.KeyLabel)
+			return err
+		}
+		return printInit(w, &client.InitResponse{Shares: res.Shares}, res.Threshold)
+	})
 }
 
 func newOperatorSealChangeCommands() []*cobra.Command {
@@ -136,7 +120,31 @@ func newOperatorSealChangeCommands() []*cobra.Command {
 	migrate.Flags().StringVar(&to, "to", "", "pkcs11 or shamir")
 	migrate.Flags().IntVar(&mShares, "shares", 5, "with --to shamir: number of shares")
 	migrate.Flags().IntVar(&mThreshold, "threshold", 3, "with --to shamir: shares needed to unseal")
-	return []*cobra.Command{rekey, rotate, migrate}
+	return []*cobra.Command{rekey, rotate, migrate, newKeyringCommand("rotate-keyring", "Make a new keyring key for new writes; older data moves to it in the background",
+		"Create a new keyring generation: everything written from now on is sealed by it, while\nolder generations keep opening what they sealed until the server's background rewrap has\nmoved it (see keyring-status). Shares, the HSM key and ciphertexts are untouched. Needs\nsys:rekey.",
+		(*client.Client).RotateKeyring),
+		newKeyringCommand("keyring-status", "Show the keyring generations and what each still seals",
+			"List the keyring generations, the current one, and how many stored blobs each still seals\n(0 for every old generation once the background rewrap is done). Needs sys:rekey.",
+			(*client.Client).KeyringStatus)}
+}
+
+// newKeyringCommand is rotate-keyring or keyring-status: both print the
+// keyring generations.
+func newKeyringCommand(use, short, long string, call func(*client.Client, context.Context) (*client.KeyringStatus, error)) *cobra.Command {
+	return callCommand(use, short, long, func(cmd *cobra.Command, c *client.Client) (*client.KeyringStatus, error) {
+		return call(c, cmd.Context())
+	}, func(w io.Writer, st *client.KeyringStatus) error {
+		for _, gen := range st.Generations {
+			mark := ""
+			if gen.Current {
+				mark = " (current)"
+			}
+			if _, err := fmt.Fprintf(w, "generation %d%s: %d sealed blobs\n", gen.Generation, mark, gen.Blobs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func initWarning(threshold, shares int) string {

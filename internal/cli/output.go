@@ -83,6 +83,7 @@ func printKey(w io.Writer, k *client.Key) error {
 	fmt.Fprintf(tw, "State:\t%s\n", orDash(k.State))
 	fmt.Fprintf(tw, "Origin:\t%s\n", orDash(k.Origin))
 	fmt.Fprintf(tw, "Exportable:\t%t\n", k.Exportable)
+	fmt.Fprintf(tw, "Protection:\t%s\n", k.Protection)
 	if !k.DestroyAt.IsZero() {
 		fmt.Fprintf(tw, "Destroy at:\t%s\n", formatTime(k.DestroyAt))
 	}

@@ -43,22 +43,32 @@ func newPolicyReloadCommand() *cobra.Command {
 // policyCommand is a policy subcommand that makes one call and prints the
 // policy it returns, as JSON.
 func policyCommand(use, short, long string, call func(*client.Client, context.Context) (*client.Policy, error)) *cobra.Command {
+	return callCommand(use, short, long, func(cmd *cobra.Command, c *client.Client) (*client.Policy, error) {
+		return call(c, cmd.Context())
+	}, nil)
+}
+
+// callCommand builds a command without arguments that makes one call to
+// the server and prints its result: as JSON with --json or when human is
+// nil, otherwise with human.
+func callCommand[T any](use, short, long string, call func(*cobra.Command, *client.Client) (T, error), human func(io.Writer, T) error) *cobra.Command {
 	return &cobra.Command{
-		Use:          use,
-		Short:        short,
-		Long:         long,
+		Use: use, Short: short, Long: long,
 		Args:         usageArgs(cobra.NoArgs),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, c, err := connect(cmd)
+			g, c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
-			p, err := call(c, cmd.Context())
+			res, err := call(cmd, c)
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), p)
+			if human == nil || g.json() {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			return human(cmd.OutOrStdout(), res)
 		},
 	}
 }

@@ -88,6 +88,7 @@ func addCommands(root *cobra.Command) {
 		newRandomCommand(),
 		newIdentityCommand(),
 		newTokenCommand(),
+		newAccessKeyCommand(),
 		newAccessPolicyCommand(),
 		newApprovalCommand(),
 		newMFACommand(),
@@ -98,6 +99,7 @@ func addCommands(root *cobra.Command) {
 		// server and bench commands are added in server.go and bench.go
 		newServerCommand(),
 		newBenchCommand(),
+		newKMSPluginCommand(),
 	)
 }
 

@@ -49,10 +49,63 @@ type Config struct {
 	Node string `yaml:"node"`
 	// Backup configures scheduled backups (none by default).
 	Backup Backup `yaml:"backup"`
-	// Seal says where the root key may live: "shamir" (default: shares held
-	// by operators) or "pkcs11" (an HSM, which the server also needs to
-	// migrate a Shamir seal into it).
+	// Seal says where the root key lives: "shamir" (default: shares held
+	// by operators) or "pkcs11" (an HSM). A Shamir seal with seal.pkcs11
+	// set also opens that HSM, for HSM-protected keys and to migrate the
+	// seal into it.
 	Seal Seal `yaml:"seal"`
+	// AWSKMS configures the AWS-KMS-compatible API on the listener (on by
+	// default; it answers only requests signed with an access key).
+	AWSKMS AWSKMS `yaml:"aws_kms"`
+	// KMIP serves the KMIP protocol on its own port (off unless listen is
+	// set); it needs tls.cert_file, tls.key_file and tls.client_ca_file.
+	KMIP KMIP `yaml:"kmip"`
+	// Transit serves the Vault-Transit-compatible API on the listener (on
+	// by default, at /v1/transit/).
+	Transit Transit `yaml:"transit"`
+}
+
+// Transit configures the Vault-Transit-compatible API.
+type Transit struct {
+	// Disabled turns the API off.
+	Disabled bool `yaml:"disabled"`
+	// Mounts are the paths it answers under /v1/ (default ["transit"]).
+	Mounts []string `yaml:"mounts"`
+}
+
+// KMIP configures the KMIP server.
+type KMIP struct {
+	// Enabled turns KMIP on (also implied by Listen).
+	Enabled bool `yaml:"enabled"`
+	// Listen is host:port (default DefaultKMIPListen, KMIP's port on
+	// loopback).
+	Listen string `yaml:"listen"`
+}
+
+// DefaultKMIPListen is where KMIP listens when enabled without an address.
+const DefaultKMIPListen = "127.0.0.1:5696"
+
+// On reports whether KMIP is served.
+func (k KMIP) On() bool { return k.Enabled || k.Listen != "" }
+
+// Addr is the address KMIP listens on.
+func (k KMIP) Addr() string {
+	if k.Listen == "" {
+		return DefaultKMIPListen
+	}
+	return k.Listen
+}
+
+// AWSKMS configures the AWS-KMS-compatible API.
+type AWSKMS struct {
+	// Disabled turns the API off: requests with an X-Amz-Target header
+	// then reach the REST API, which refuses them.
+	Disabled bool `yaml:"disabled"`
+	// Account is the 12-digit account id in ARNs (default 000000000000).
+	Account string `yaml:"account"`
+	// Region, if set, is the only region accepted in signatures;
+	// otherwise ARNs carry the region each request was signed for.
+	Region string `yaml:"region"`
 }
 
 // Seal configures the root of the key hierarchy.
@@ -285,15 +338,24 @@ func (c *Config) Validate() error {
 	if c.Audit.Path == "" {
 		return errors.New("config: audit.path is required")
 	}
+	p := c.Seal.PKCS11
 	switch c.Seal.Type {
 	case "", "shamir":
+		if p.Module != "" && p.TokenLabel == "" && p.Slot == nil {
+			return errors.New("config: seal.pkcs11 needs token_label or slot with module")
+		}
 	case "pkcs11":
-		p := c.Seal.PKCS11
 		if p.Module == "" || (p.TokenLabel == "" && p.Slot == nil) {
 			return errors.New("config: seal.pkcs11 needs module, and token_label or slot")
 		}
 	default:
 		return fmt.Errorf("config: seal.type %q must be shamir or pkcs11", c.Seal.Type)
+	}
+	if c.KMIP.On() && (c.TLS.CertFile == "" || c.TLS.KeyFile == "" || c.TLS.ClientCAFile == "") {
+		return errors.New("config: kmip needs tls.cert_file, tls.key_file and tls.client_ca_file (KMIP is mutual TLS)")
+	}
+	if a := c.AWSKMS.Account; a != "" && (len(a) != 12 || strings.Trim(a, "0123456789") != "") {
+		return errors.New("config: aws_kms.account must be 12 digits")
 	}
 	if c.Backup.Dir != "" && (c.Backup.Interval < time.Minute || c.Backup.Keep < 1) {
 		return errors.New("config: backup needs interval (1m or more) and keep (1 or more) with dir")

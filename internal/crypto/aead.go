@@ -50,6 +50,38 @@ type VersionKey struct {
 	// encryption key version.
 	asym *asymmetricKey
 	enc  *Encrypter
+	// ext performs AES-GCM for a version whose key is held elsewhere.
+	ext ExternalAEAD
+}
+
+// ExternalAEAD is AES-256-GCM (96-bit nonce, 128-bit tag) performed where
+// the key lives, such as an HSM: the caller's nonce, plaintext and
+// associated data in, ciphertext || tag out. OpenGCM reports a ciphertext
+// that does not authenticate as ErrDecrypt; any other error means the
+// device failed.
+type ExternalAEAD interface {
+	SealGCM(nonce, plaintext, ad []byte) ([]byte, error)
+	OpenGCM(nonce, sealed, ad []byte) ([]byte, error)
+}
+
+// NewExternalVersionKey builds a key version whose secret never enters
+// this process: an aes-256-gcm version whose cipher is aead, or a signing
+// version (ECDSA, RSA) whose private key is signer. Its ciphertexts and
+// signatures are exactly those of a software version of the algorithm.
+func NewExternalVersionKey(keyID [16]byte, version uint32, alg Algorithm, aead ExternalAEAD, signer gocrypto.Signer) (*VersionKey, error) {
+	if version == 0 {
+		return nil, errors.New("key version must be at least 1")
+	}
+	k := &VersionKey{keyID: keyID, version: version, algorithm: alg}
+	switch {
+	case alg == AES256GCM && aead != nil:
+		k.ext = aead
+	case signer != nil && alg.Purpose() == PurposeSign && !signSpecs[alg].messageOnly():
+		k.signer = signer
+	default:
+		return nil, fmt.Errorf("%s cannot be performed outside this process", alg)
+	}
+	return k, nil
 }
 
 // NewVersionKey builds the AEAD for one key version. The material is only read
@@ -126,14 +158,22 @@ func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
 	if k.enc != nil {
 		return k.enc.Seal(plaintext, b)
 	}
-	if k.aead == nil {
+	if k.aead == nil && k.ext == nil {
 		return nil, ErrWrongPurpose
 	}
-	nonce := make([]byte, k.aead.NonceSize())
+	nonce := make([]byte, algorithms[k.algorithm].nonceSize)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("read nonce: %w", err)
 	}
 	c := &Ciphertext{KeyID: k.keyID, KeyVersion: k.version, Algorithm: k.algorithm, Nonce: nonce}
+	if k.ext != nil {
+		sealed, err := k.ext.SealGCM(nonce, plaintext, additionalData(c.header(), b))
+		if err != nil {
+			return nil, err
+		}
+		c.Sealed = sealed
+		return c, nil
+	}
 	c.Sealed = k.aead.Seal(nil, nonce, plaintext, additionalData(c.header(), b))
 	return c, nil
 }
@@ -141,7 +181,7 @@ func (k *VersionKey) Seal(plaintext []byte, b Binding) (*Ciphertext, error) {
 // Open authenticates and decrypts c. It returns ErrWrongKey if c names another
 // key version and ErrDecrypt if authentication fails.
 func (k *VersionKey) Open(c *Ciphertext, b Binding) ([]byte, error) {
-	if k.aead == nil && k.asym == nil {
+	if k.aead == nil && k.asym == nil && k.ext == nil {
 		return nil, ErrWrongPurpose
 	}
 	if c.KeyID != k.keyID || c.KeyVersion != k.version || c.Algorithm != k.algorithm {
@@ -149,6 +189,12 @@ func (k *VersionKey) Open(c *Ciphertext, b Binding) ([]byte, error) {
 	}
 	if k.asym != nil {
 		return k.asym.open(k.algorithm, c, b)
+	}
+	if k.ext != nil {
+		if len(c.Nonce) != algorithms[k.algorithm].nonceSize {
+			return nil, ErrDecrypt
+		}
+		return k.ext.OpenGCM(c.Nonce, c.Sealed, additionalData(c.header(), b))
 	}
 	if len(c.Nonce) != k.aead.NonceSize() {
 		return nil, ErrDecrypt

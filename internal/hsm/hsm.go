@@ -9,9 +9,11 @@
 package hsm
 
 import (
+	"crypto"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/miekg/pkcs11"
@@ -48,7 +50,7 @@ type HSM struct {
 	slot     uint
 	sessions chan pkcs11.SessionHandle
 	mu       sync.Mutex
-	keys     map[string]pkcs11.ObjectHandle
+	keys     map[objectKey]pkcs11.ObjectHandle
 	closed   bool
 }
 
@@ -62,7 +64,7 @@ func Open(cfg Config) (*HSM, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &HSM{ctx: ctx, module: cfg.Module, sessions: make(chan pkcs11.SessionHandle, cfg.Sessions), keys: map[string]pkcs11.ObjectHandle{}}
+	h := &HSM{ctx: ctx, module: cfg.Module, sessions: make(chan pkcs11.SessionHandle, cfg.Sessions), keys: map[objectKey]pkcs11.ObjectHandle{}}
 	fail := func(err error) (*HSM, error) {
 		h.Close()
 		return nil, err
@@ -189,14 +191,21 @@ func (h *HSM) with(fn func(pkcs11.SessionHandle) error) error {
 
 // findKey returns the handle of the secret key labelled label.
 func (h *HSM) findKey(s pkcs11.SessionHandle, label string) (pkcs11.ObjectHandle, error) {
+	return h.findObject(s, label, pkcs11.CKO_SECRET_KEY)
+}
+
+// findObject returns the handle of the object of class labelled label,
+// from the cache of handles once found.
+func (h *HSM) findObject(s pkcs11.SessionHandle, label string, class uint) (pkcs11.ObjectHandle, error) {
+	ck := objectKey{label, class}
 	h.mu.Lock()
-	k, ok := h.keys[label]
+	k, ok := h.keys[ck]
 	h.mu.Unlock()
 	if ok {
 		return k, nil
 	}
 	tmpl := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, class),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 	}
 	if err := h.ctx.FindObjectsInit(s, tmpl); err != nil {
@@ -215,9 +224,38 @@ func (h *HSM) findKey(s pkcs11.SessionHandle, label string) (pkcs11.ObjectHandle
 		return 0, fmt.Errorf("hsm: %d keys are labelled %q; labels must be unique", len(objs), label)
 	}
 	h.mu.Lock()
-	h.keys[label] = objs[0]
+	h.keys[ck] = objs[0]
 	h.mu.Unlock()
 	return objs[0], nil
+}
+
+// withKey runs fn on a pooled session with the handle of the object of
+// class labelled label. A cached handle the token no longer knows (another
+// process destroyed the object, or the token restarted) is forgotten and
+// looked up once more.
+func (h *HSM) withKey(label string, class uint, fn func(pkcs11.SessionHandle, pkcs11.ObjectHandle) error) error {
+	return h.with(func(s pkcs11.SessionHandle) error {
+		for attempt := 0; ; attempt++ {
+			k, err := h.findObject(s, label, class)
+			if err != nil {
+				return err
+			}
+			err = fn(s, k)
+			if attempt == 0 && (isCode(err, pkcs11.CKR_OBJECT_HANDLE_INVALID) || isCode(err, pkcs11.CKR_KEY_HANDLE_INVALID)) {
+				h.mu.Lock()
+				delete(h.keys, objectKey{label, class})
+				h.mu.Unlock()
+				continue
+			}
+			return err
+		}
+	})
+}
+
+// objectKey indexes the cache of object handles.
+type objectKey struct {
+	label string
+	class uint
 }
 
 // HasKey reports whether a secret key labelled label exists.
@@ -262,7 +300,7 @@ func (h *HSM) GenerateAESKey(label string) error {
 			return fmt.Errorf("hsm: generate key %q: %w", label, err)
 		}
 		h.mu.Lock()
-		h.keys[label] = k
+		h.keys[objectKey{label, pkcs11.CKO_SECRET_KEY}] = k
 		h.mu.Unlock()
 		return nil
 	})
@@ -282,25 +320,11 @@ func (h *HSM) Encrypt(label string, plaintext, aad []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	var out []byte
-	err := h.with(func(s pkcs11.SessionHandle) error {
-		k, err := h.findKey(s, label)
-		if err != nil {
-			return err
-		}
-		p := pkcs11.NewGCMParams(nonce, aad, gcmTagBits)
-		defer p.Free()
-		if err := h.ctx.EncryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, p)}, k); err != nil {
-			return fmt.Errorf("hsm: encrypt: %w", err)
-		}
-		ct, err := h.ctx.Encrypt(s, plaintext)
-		if err != nil {
-			return fmt.Errorf("hsm: encrypt: %w", err)
-		}
-		out = append(append(out, nonce...), ct...)
-		return nil
-	})
-	return out, err
+	ct, err := h.SealGCM(label, nonce, plaintext, aad)
+	if err != nil {
+		return nil, err
+	}
+	return append(nonce, ct...), nil
 }
 
 // ErrDecrypt means a blob did not authenticate under the key.
@@ -311,45 +335,57 @@ func (h *HSM) Decrypt(label string, blob, aad []byte) (*secret.Bytes, error) {
 	if len(blob) < gcmNonceSize+gcmTagBits/8 {
 		return nil, ErrDecrypt
 	}
-	var pt []byte
-	err := h.with(func(s pkcs11.SessionHandle) error {
-		k, err := h.findKey(s, label)
-		if err != nil {
-			return err
-		}
-		p := pkcs11.NewGCMParams(blob[:gcmNonceSize], aad, gcmTagBits)
-		defer p.Free()
-		if err := h.ctx.DecryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, p)}, k); err != nil {
-			return fmt.Errorf("hsm: decrypt: %w", err)
-		}
-		if pt, err = h.ctx.Decrypt(s, blob[gcmNonceSize:]); err != nil {
-			return ErrDecrypt
-		}
-		return nil
-	})
+	pt, err := h.OpenGCM(label, blob[:gcmNonceSize], blob[gcmNonceSize:], aad)
 	if err != nil {
 		return nil, err
 	}
 	return secret.New(pt), nil
 }
 
-// KeyValue asks the token for the value of the key labelled label; a token
-// that protects it refuses (the tests use it to prove that).
-func (h *HSM) KeyValue(label string) ([]byte, error) {
-	var v []byte
-	err := h.with(func(s pkcs11.SessionHandle) error {
-		k, err := h.findKey(s, label)
-		if err != nil {
-			return err
+// SealGCM has the token encrypt plaintext with AES-GCM (128-bit tag) under
+// its key labelled label, with the caller's 96-bit nonce and associated
+// data; it returns ciphertext || tag. The caller must never repeat a nonce
+// under one key (use random nonces).
+func (h *HSM) SealGCM(label string, nonce, plaintext, aad []byte) ([]byte, error) {
+	if len(nonce) != gcmNonceSize {
+		return nil, fmt.Errorf("hsm: AES-GCM nonce must be %d bytes", gcmNonceSize)
+	}
+	var out []byte
+	err := h.withKey(label, pkcs11.CKO_SECRET_KEY, func(s pkcs11.SessionHandle, k pkcs11.ObjectHandle) error {
+		p := pkcs11.NewGCMParams(nonce, aad, gcmTagBits)
+		defer p.Free()
+		if err := h.ctx.EncryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, p)}, k); err != nil {
+			return fmt.Errorf("hsm: encrypt: %w", err)
 		}
-		attrs, err := h.ctx.GetAttributeValue(s, k, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
-		if err != nil {
-			return err
+		var err error
+		if out, err = h.ctx.Encrypt(s, plaintext); err != nil {
+			return fmt.Errorf("hsm: encrypt: %w", err)
 		}
-		v = attrs[0].Value
 		return nil
 	})
-	return v, err
+	return out, err
+}
+
+// OpenGCM reverses SealGCM; a ciphertext that does not authenticate is
+// ErrDecrypt. The plaintext is the caller's to wipe.
+func (h *HSM) OpenGCM(label string, nonce, sealed, aad []byte) ([]byte, error) {
+	if len(nonce) != gcmNonceSize || len(sealed) < gcmTagBits/8 {
+		return nil, ErrDecrypt
+	}
+	var pt []byte
+	err := h.withKey(label, pkcs11.CKO_SECRET_KEY, func(s pkcs11.SessionHandle, k pkcs11.ObjectHandle) error {
+		p := pkcs11.NewGCMParams(nonce, aad, gcmTagBits)
+		defer p.Free()
+		if err := h.ctx.DecryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, p)}, k); err != nil {
+			return fmt.Errorf("hsm: decrypt: %w", err)
+		}
+		var err error
+		if pt, err = h.ctx.Decrypt(s, sealed); err != nil {
+			return ErrDecrypt
+		}
+		return nil
+	})
+	return pt, err
 }
 
 // Reconnecting opens the token on first use and again after it became
@@ -393,48 +429,76 @@ func (r *Reconnecting) failed(h *HSM, err error) {
 	r.mu.Unlock()
 }
 
-// Encrypt is HSM.Encrypt on the current connection.
-func (r *Reconnecting) Encrypt(label string, plaintext, aad []byte) ([]byte, error) {
+// use runs fn on the current connection, opening it if needed, and drops
+// the connection if fn failed in a way that suggests it is broken.
+func use[T any](r *Reconnecting, fn func(*HSM) (T, error)) (T, error) {
 	h, err := r.get()
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	out, err := h.Encrypt(label, plaintext, aad)
+	out, err := fn(h)
 	r.failed(h, err)
 	return out, err
+}
+
+// Encrypt is HSM.Encrypt on the current connection.
+func (r *Reconnecting) Encrypt(label string, plaintext, aad []byte) ([]byte, error) {
+	return use(r, func(h *HSM) ([]byte, error) { return h.Encrypt(label, plaintext, aad) })
 }
 
 // Decrypt is HSM.Decrypt on the current connection.
 func (r *Reconnecting) Decrypt(label string, blob, aad []byte) (*secret.Bytes, error) {
-	h, err := r.get()
-	if err != nil {
-		return nil, err
-	}
-	out, err := h.Decrypt(label, blob, aad)
-	r.failed(h, err)
-	return out, err
+	return use(r, func(h *HSM) (*secret.Bytes, error) { return h.Decrypt(label, blob, aad) })
 }
 
 // HasKey is HSM.HasKey on the current connection.
 func (r *Reconnecting) HasKey(label string) (bool, error) {
-	h, err := r.get()
-	if err != nil {
-		return false, err
-	}
-	ok, err := h.HasKey(label)
-	r.failed(h, err)
-	return ok, err
+	return use(r, func(h *HSM) (bool, error) { return h.HasKey(label) })
 }
 
 // GenerateAESKey is HSM.GenerateAESKey on the current connection.
 func (r *Reconnecting) GenerateAESKey(label string) error {
-	h, err := r.get()
-	if err != nil {
-		return err
-	}
-	err = h.GenerateAESKey(label)
-	r.failed(h, err)
+	_, err := use(r, func(h *HSM) (struct{}, error) { return struct{}{}, h.GenerateAESKey(label) })
 	return err
+}
+
+// SealGCM is HSM.SealGCM on the current connection.
+func (r *Reconnecting) SealGCM(label string, nonce, plaintext, aad []byte) ([]byte, error) {
+	return use(r, func(h *HSM) ([]byte, error) { return h.SealGCM(label, nonce, plaintext, aad) })
+}
+
+// OpenGCM is HSM.OpenGCM on the current connection.
+func (r *Reconnecting) OpenGCM(label string, nonce, sealed, aad []byte) ([]byte, error) {
+	return use(r, func(h *HSM) ([]byte, error) { return h.OpenGCM(label, nonce, sealed, aad) })
+}
+
+// GenerateKeyPair is HSM.GenerateKeyPair on the current connection.
+func (r *Reconnecting) GenerateKeyPair(label string, kind PairKind) (crypto.PublicKey, error) {
+	return use(r, func(h *HSM) (crypto.PublicKey, error) { return h.GenerateKeyPair(label, kind) })
+}
+
+// DestroyKey is HSM.DestroyKey on the current connection.
+func (r *Reconnecting) DestroyKey(label string) error {
+	_, err := use(r, func(h *HSM) (struct{}, error) { return struct{}{}, h.DestroyKey(label) })
+	return err
+}
+
+// Signer is HSM.Signer on whichever connection is current at each use.
+func (r *Reconnecting) Signer(label string, pub crypto.PublicKey) crypto.Signer {
+	return &reconnectingSigner{r: r, label: label, pub: pub}
+}
+
+type reconnectingSigner struct {
+	r     *Reconnecting
+	label string
+	pub   crypto.PublicKey
+}
+
+func (s *reconnectingSigner) Public() crypto.PublicKey { return s.pub }
+
+func (s *reconnectingSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return use(s.r, func(h *HSM) ([]byte, error) { return h.Signer(s.label, s.pub).Sign(rand, digest, opts) })
 }
 
 // Close closes the current connection, if any.

@@ -2,6 +2,10 @@ package hsm_test
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"sync"
 	"testing"
@@ -43,7 +47,7 @@ func TestAESKeyInTheToken(t *testing.T) {
 	if _, err := h.Decrypt("root", blob, []byte("other")); !errors.Is(err, hsm.ErrDecrypt) {
 		t.Fatalf("other aad: %v", err)
 	}
-	if v, err := h.KeyValue("root"); err == nil {
+	if v, err := h.PrivateValue("root"); err == nil {
 		t.Fatalf("the token revealed the key's value (%d bytes)", len(v))
 	}
 	h.Close()
@@ -76,5 +80,99 @@ func TestUnavailableToken(t *testing.T) {
 			}
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestKeyPairsInTheToken: key pairs generated in the token sign digests
+// that Go's own verifiers accept (ECDSA P-256 and P-384, RSA-PSS and
+// PKCS #1 v1.5), never show their private value, and are gone once
+// destroyed.
+func TestKeyPairsInTheToken(t *testing.T) {
+	h, err := hsm.Open(hsmtest.Token(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, kind := range []hsm.PairKind{hsm.ECP256, hsm.ECP384, hsm.RSA2048} {
+		label := "pair-" + string(kind)
+		pub, err := h.GenerateKeyPair(label, kind)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if _, err := h.GenerateKeyPair(label, kind); err == nil {
+			t.Fatalf("%s: a second pair took a used label", kind)
+		}
+		signer := h.Signer(label, pub)
+		hash := crypto.SHA256
+		if kind == hsm.ECP384 {
+			hash = crypto.SHA384
+		}
+		d := hash.New()
+		d.Write([]byte("message"))
+		digest := d.Sum(nil)
+		switch p := pub.(type) {
+		case *ecdsa.PublicKey:
+			sig, err := signer.Sign(rand.Reader, digest, hash)
+			if err != nil || !ecdsa.VerifyASN1(p, digest, sig) {
+				t.Fatalf("%s: ECDSA signature: %v", kind, err)
+			}
+		case *rsa.PublicKey:
+			pss, err := signer.Sign(rand.Reader, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rsa.VerifyPSS(p, hash, digest, pss, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}); err != nil {
+				t.Fatalf("%s: PSS signature: %v", kind, err)
+			}
+			v15, err := signer.Sign(rand.Reader, digest, hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rsa.VerifyPKCS1v15(p, hash, digest, v15); err != nil {
+				t.Fatalf("%s: PKCS #1 v1.5 signature: %v", kind, err)
+			}
+		default:
+			t.Fatalf("%s: public key %T", kind, pub)
+		}
+		if v, err := h.PrivateValue(label); err == nil {
+			t.Fatalf("%s: the token revealed the private key (%d bytes)", kind, len(v))
+		}
+		if err := h.DestroyKey(label); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := signer.Sign(rand.Reader, digest, hash); !errors.Is(err, hsm.ErrNoKey) {
+			t.Fatalf("%s: sign after destroy: %v", kind, err)
+		}
+	}
+}
+
+// TestGCMWithCallerNonce: SealGCM and OpenGCM with the caller's nonce and
+// associated data, as HSM-protected AES keys use them.
+func TestGCMWithCallerNonce(t *testing.T) {
+	h, err := hsm.Open(hsmtest.Token(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.GenerateAESKey("data"); err != nil {
+		t.Fatal(err)
+	}
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	ct, err := h.SealGCM("data", nonce, []byte("plaintext"), []byte("header"))
+	if err != nil || len(ct) != len("plaintext")+16 {
+		t.Fatalf("seal: %d bytes, %v", len(ct), err)
+	}
+	if pt, err := h.OpenGCM("data", nonce, ct, []byte("header")); err != nil || string(pt) != "plaintext" {
+		t.Fatalf("open: %v", err)
+	}
+	if _, err := h.OpenGCM("data", nonce, ct, []byte("other")); !errors.Is(err, hsm.ErrDecrypt) {
+		t.Fatalf("open with other associated data: %v", err)
+	}
+	if _, err := h.SealGCM("data", nonce[:8], nil, nil); err == nil {
+		t.Fatal("a short nonce was accepted")
+	}
+	if v, err := h.PrivateValue("data"); err == nil {
+		t.Fatalf("the token revealed the AES key (%d bytes)", len(v))
 	}
 }

@@ -108,6 +108,37 @@ func (s *Service) BackupPublicKey(ctx context.Context) (pub ed25519.PublicKey, e
 	return keys.Signing.Public().(ed25519.PublicKey), nil
 }
 
+// Unlock opens the keyring of a backup offline: with a threshold of the
+// shares of a Shamir seal (text form), or with the HSM of a PKCS#11 seal.
+type Unlock struct {
+	Shares []string
+	HSM    seal.Wrapper
+}
+
+func (u Unlock) open(cfg seal.Config) (*seal.Keyring, error) {
+	if cfg.Type == seal.TypePKCS11 {
+		if u.HSM == nil {
+			return nil, fmt.Errorf("this backup was made under a PKCS#11 seal: its HSM (seal.type pkcs11) is needed to open it")
+		}
+		kr, err := seal.OpenHSM(cfg, u.HSM)
+		if err != nil {
+			return nil, fmt.Errorf("the HSM does not open the keyring of this backup: %w", err)
+		}
+		return kr, nil
+	}
+	parsed := make([]shamir.Share, len(u.Shares))
+	for i, sh := range u.Shares {
+		if err := parsed[i].UnmarshalText([]byte(strings.TrimSpace(sh))); err != nil {
+			return nil, fmt.Errorf("share %d is malformed", i+1)
+		}
+	}
+	kr, err := seal.Open(cfg, parsed)
+	if err != nil {
+		return nil, fmt.Errorf("the shares do not open the keyring of this backup: %w", err)
+	}
+	return kr, nil
+}
+
 // BackupCheck is what checking or restoring a backup found.
 type BackupCheck struct {
 	Header  backup.Header
@@ -116,10 +147,10 @@ type BackupCheck struct {
 
 // CheckBackup opens the backup at path, checks its signature (against pub,
 // if given), rebuilds the keyring from shares (text form, a threshold of the
-// shares of the server that made it), decrypts every record and checks each
+// shares of the server that made it, or its HSM), decrypts every record and checks each
 // record's MAC; fn, if not nil, receives each record. It is offline: it
 // needs no server, and the keyring is wiped when it returns.
-func CheckBackup(path string, pub ed25519.PublicKey, shares []string, fn func(backup.Record) error) (*BackupCheck, error) {
+func CheckBackup(path string, pub ed25519.PublicKey, unlock Unlock, fn func(backup.Record) error) (*BackupCheck, error) {
 	f, err := backup.Open(path, pub)
 	if err != nil {
 		return nil, err
@@ -129,15 +160,9 @@ func CheckBackup(path string, pub ed25519.PublicKey, shares []string, fn func(ba
 	if err := json.Unmarshal(f.Header.Seal, &cfg); err != nil {
 		return nil, fmt.Errorf("%w: unreadable seal configuration", backup.ErrFormat)
 	}
-	parsed := make([]shamir.Share, len(shares))
-	for i, sh := range shares {
-		if err := parsed[i].UnmarshalText([]byte(strings.TrimSpace(sh))); err != nil {
-			return nil, fmt.Errorf("share %d is malformed", i+1)
-		}
-	}
-	kr, err := seal.Open(cfg, parsed)
+	kr, err := unlock.open(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("the shares do not open the keyring of this backup: %w", err)
+		return nil, err
 	}
 	defer kr.Wipe()
 	keys, err := kr.BackupKeys()
@@ -171,7 +196,7 @@ var ErrStoreNotEmpty = errors.New("the store is not empty: restore only into a n
 // The seal configuration is written last, so a restore cut short leaves a
 // store that is not initialised rather than one that is incomplete. The
 // server is then started on the store and unsealed with the same shares.
-func RestoreBackup(ctx context.Context, store storage.Store, path string, pub ed25519.PublicKey, shares []string) (*BackupCheck, error) {
+func RestoreBackup(ctx context.Context, store storage.Store, path string, pub ed25519.PublicKey, unlock Unlock) (*BackupCheck, error) {
 	ctx = storage.LongRunning(ctx)
 	err := store.View(ctx, func(tx storage.Tx) error {
 		nss, err := tx.Namespaces()
@@ -184,7 +209,7 @@ func RestoreBackup(ctx context.Context, store storage.Store, path string, pub ed
 		return nil, err
 	}
 	// Check everything before writing anything.
-	if _, err := CheckBackup(path, pub, shares, nil); err != nil {
+	if _, err := CheckBackup(path, pub, unlock, nil); err != nil {
 		return nil, err
 	}
 	var batch, last []backup.Record
@@ -200,7 +225,7 @@ func RestoreBackup(ctx context.Context, store storage.Store, path string, pub ed
 		batch = batch[:0]
 		return err
 	}
-	check, err := CheckBackup(path, pub, shares, func(r backup.Record) error {
+	check, err := CheckBackup(path, pub, unlock, func(r backup.Record) error {
 		if r.NS == string(nsSys) && r.Key == sealConfigKey {
 			last = append(last, r)
 			return nil

@@ -128,7 +128,7 @@ func TestBackupRestoreAcrossBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pg.Close() })
-	check, err := RestoreBackup(t.Context(), pg, fromBolt, pub, e.shares[1:3])
+	check, err := RestoreBackup(t.Context(), pg, fromBolt, pub, Unlock{Shares: e.shares[1:3]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestBackupRestoreAcrossBackends(t *testing.T) {
 	fromPG := filepath.Join(dir, "from-pg.arcabak")
 	takeBackup(t, onPG, pgCtx, fromPG)
 	bolt2 := openStore(t, filepath.Join(t.TempDir(), "restored.db"))
-	check2, err := RestoreBackup(t.Context(), bolt2, fromPG, pub, e.shares[:2])
+	check2, err := RestoreBackup(t.Context(), bolt2, fromPG, pub, Unlock{Shares: e.shares[:2]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestBackupRestoreAcrossBackends(t *testing.T) {
 	m.check(t, onBolt, boltCtx)
 
 	// A store that holds records is refused.
-	if _, err := RestoreBackup(t.Context(), bolt2, fromPG, pub, e.shares[:2]); !errors.Is(err, ErrStoreNotEmpty) {
+	if _, err := RestoreBackup(t.Context(), bolt2, fromPG, pub, Unlock{Shares: e.shares[:2]}); !errors.Is(err, ErrStoreNotEmpty) {
 		t.Fatalf("restore into a used store: %v", err)
 	}
 }
@@ -180,7 +180,7 @@ func TestTamperedBackupsAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CheckBackup(path, pub, e.shares, nil); err != nil {
+	if _, err := CheckBackup(path, pub, Unlock{Shares: e.shares}, nil); err != nil {
 		t.Fatalf("untouched backup: %v", err)
 	}
 	hdr := bytes.IndexByte(good[9:], '\n') + 10
@@ -195,11 +195,11 @@ func TestTamperedBackupsAreRefused(t *testing.T) {
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := CheckBackup(p, pub, e.shares, nil); !errors.Is(err, backup.ErrSignature) && !errors.Is(err, backup.ErrFormat) {
+		if _, err := CheckBackup(p, pub, Unlock{Shares: e.shares}, nil); !errors.Is(err, backup.ErrSignature) && !errors.Is(err, backup.ErrFormat) {
 			t.Errorf("%s: %v", name, err)
 		}
 		store := openStore(t, filepath.Join(t.TempDir(), "target.db"))
-		if _, err := RestoreBackup(t.Context(), store, p, pub, e.shares); err == nil {
+		if _, err := RestoreBackup(t.Context(), store, p, pub, Unlock{Shares: e.shares}); err == nil {
 			t.Errorf("%s: restored", name)
 		}
 		if snap := snapshotStore(t, store); len(snap) != 0 {
@@ -213,10 +213,10 @@ func TestTamperedBackupsAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CheckBackup(path, otherPub, e.shares, nil); !errors.Is(err, backup.ErrSignature) {
+	if _, err := CheckBackup(path, otherPub, Unlock{Shares: e.shares}, nil); !errors.Is(err, backup.ErrSignature) {
 		t.Errorf("verified with another server's key: %v", err)
 	}
-	if _, err := CheckBackup(path, pub, other.shares, nil); err == nil {
+	if _, err := CheckBackup(path, pub, Unlock{Shares: other.shares}, nil); err == nil {
 		t.Error("opened with another server's shares")
 	}
 }

@@ -1,9 +1,13 @@
 package kms
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/hsm"
+	"github.com/arcakms/arca/internal/hsm/hsmtest"
 )
 
 // BenchmarkServiceEncrypt1KiB measures Service.Encrypt of 1 KiB from
@@ -45,5 +49,56 @@ func BenchmarkServiceEncrypt1KiB(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkProtection compares software keys with HSM-protected keys
+// (SoftHSM2, so the token's own cost is a software one): encryption of
+// 1 KiB with aes-256-gcm and ECDSA P-256 signing, from parallel callers,
+// audit discarded.
+func BenchmarkProtection(b *testing.B) {
+	h, err := hsm.Open(hsmtest.Token(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(h.Close)
+	s, err := New(context.Background(), Options{Store: openStore(b, filepath.Join(b.TempDir(), "arca.db")), Audit: audit.Discard{}, Logger: quietLogger(), Version: "test", HSM: h})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	res, err := s.InitHSM(anonCtx())
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, err := s.Authenticate(context.Background(), res.RootToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plaintext := randomBytes(b, 1024)
+	for _, protection := range []string{ProtectionSoftware, ProtectionHSM} {
+		for _, alg := range []string{"aes-256-gcm", "ecdsa-p256"} {
+			name := protection + "-" + alg
+			if _, err := s.CreateKey(requestCtx(id), CreateKeyRequest{Name: name, Algorithm: alg, Protection: protection}); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("protection="+protection+"/"+alg, func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						var err error
+						if alg == "aes-256-gcm" {
+							_, err = s.Encrypt(requestCtx(id), EncryptRequest{Key: name, Plaintext: plaintext})
+						} else {
+							_, err = s.Sign(requestCtx(id), SignRequest{Key: name, Message: plaintext})
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
 	}
 }

@@ -167,7 +167,16 @@ func (s *Service) version(ctx context.Context, kr *seal.Keyring, ck *cachedKey, 
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
 	}
-	vk, err := crypto.NewVersionKey(id, v, vr.Algorithm, material)
+	var vk *crypto.VersionKey
+	if vr.HSMLabel != "" {
+		vk, err = s.hsmVersionKey(id, vr)
+	} else {
+		vk, err = crypto.NewVersionKey(id, v, vr.Algorithm, material)
+	}
+	var kerr *Error
+	if errors.As(err, &kerr) {
+		return nil, kerr
+	}
 	if err != nil {
 		return nil, errTampered(nsKeyVersions, k)
 	}
@@ -221,10 +230,16 @@ func (s *Service) versionMaterial(ctx context.Context, kr *seal.Keyring, ck *cac
 	if vr.KeyID != ck.rec.ID || vr.Version != v || vr.Algorithm != ck.rec.Algorithm {
 		return nil, nil, errTampered(nsKeyVersions, k)
 	}
-	if vr.State == lifecycle.Destroyed || len(vr.Material) == 0 {
+	if vr.State == lifecycle.Destroyed || (len(vr.Material) == 0 && vr.HSMLabel == "") {
 		return nil, nil, Errorf(CodeKeyDestroyed, "version %d of key %q was destroyed", v, ck.rec.Name)
 	}
-	material, err := kr.Open(vr.Material, materialAAD(vr.KeyID, vr.Version, vr.Purpose))
+	if (vr.HSMLabel != "") != (ck.rec.Protection == ProtectionHSM) {
+		return nil, nil, errTampered(nsKeyVersions, k)
+	}
+	if vr.HSMLabel != "" {
+		return &vr, nil, nil // the material is in the HSM
+	}
+	material, err := s.openSealed(ctx, kr, vr.Material, materialAAD(vr.KeyID, vr.Version, vr.Purpose))
 	if err != nil {
 		return nil, nil, errTampered(nsKeyVersions, k)
 	}

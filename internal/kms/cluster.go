@@ -21,8 +21,11 @@ func (s *Service) Invalidate(c storage.Change) {
 			s.keys.remove(id)
 		}
 	case nsSys:
-		if c.Key == sealConfigKey {
+		switch c.Key {
+		case sealConfigKey:
 			s.refreshSealConfig()
+		case keyringGenerationsKey:
+			s.refreshGenerations()
 		}
 	}
 }
@@ -32,6 +35,7 @@ func (s *Service) Invalidate(c storage.Change) {
 func (s *Service) InvalidateAll() {
 	s.keys.reset()
 	s.refreshSealConfig()
+	s.refreshGenerations()
 }
 
 // refreshSealConfig re-reads the seal configuration, which another node

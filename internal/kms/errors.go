@@ -127,6 +127,10 @@ func Errorf(code Code, format string, args ...any) *Error {
 
 // internal wraps an unexpected error. Its cause is logged, never shown.
 func internal(op string, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
 	if errors.Is(err, storage.ErrUnavailable) {
 		return &Error{Code: CodeStorageUnavailable, Message: "the database cannot be reached; nothing was changed, retry later", Err: fmt.Errorf("%s: %w", op, err)}
 	}

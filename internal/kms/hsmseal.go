@@ -12,12 +12,13 @@ import (
 	"github.com/arcakms/arca/internal/storage"
 )
 
-// HSM is what the PKCS#11 seal needs of a token (hsm.HSM implements it):
-// AES-GCM under a key that never leaves it, and making such a key.
+// HSM is what the PKCS#11 seal and HSM-protected keys need of a token
+// (hsm.HSM and hsm.Reconnecting implement it): AES-GCM under a key that
+// never leaves it, making such keys, and key pairs that sign in it.
 type HSM interface {
 	seal.Wrapper
 	HasKey(label string) (bool, error)
-	GenerateAESKey(label string) error
+	KeyHSM
 }
 
 // Operation names of the seal's life, in audit records.
@@ -109,6 +110,11 @@ func (s *Service) AutoUnseal(ctx context.Context) error {
 	}
 	kr, err := seal.OpenHSM(*cfg, s.hsm)
 	if err != nil {
+		s.sealErr.Store(err.Error())
+		return err
+	}
+	if err := s.loadGenerations(ctx, kr); err != nil {
+		kr.Wipe()
 		s.sealErr.Store(err.Error())
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/arcakms/arca/internal/hsm"
 	"github.com/arcakms/arca/internal/hsm/hsmtest"
@@ -17,13 +18,14 @@ type hsmNode struct {
 	store storage.Store
 	dir   string
 	cfg   hsm.Config
+	now   func() time.Time
 }
 
 // start builds a new service over the store, with the token if hsmCfg is
 // set (a fresh connection, as a restarted process would make).
 func (n *hsmNode) start(withHSM bool) *Service {
 	n.t.Helper()
-	opts := Options{Store: n.store, Audit: openAuditFile(n.t, filepath.Join(n.dir, "audit.log"), false, 0), Logger: quietLogger(), Version: "test"}
+	opts := Options{Store: n.store, Audit: openAuditFile(n.t, filepath.Join(n.dir, "audit.log"), false, 0), Logger: quietLogger(), Version: "test", Now: n.now}
 	if withHSM {
 		h, err := hsm.Open(n.cfg)
 		if err != nil {
@@ -235,4 +237,42 @@ func TestSealMigrationAndRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	decryptAll(t, s, rootCtx(t, s, init.RootToken), cts)
+}
+
+// TestBackupUnderPKCS11Seal: a backup made under the PKCS#11 seal is opened
+// by the HSM, not shares, and a store restored from it unseals itself and
+// decrypts old ciphertexts.
+func TestBackupUnderPKCS11Seal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	s := n.start(true)
+	res, err := s.InitHSM(anonCtx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := rootCtx(t, s, res.RootToken)
+	if _, err := s.CreateKey(ctx, CreateKeyRequest{Name: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	cts := []string{encryptSome(t, s, ctx, "k")}
+	path := filepath.Join(dir, "hsm.arcabak")
+	takeBackup(t, s, ctx, path)
+	if _, err := CheckBackup(path, nil, Unlock{Shares: []string{"arca-share-1-AAAA"}}, nil); err == nil {
+		t.Fatal("a PKCS#11 backup opened without the HSM")
+	}
+	h, err := hsm.Open(n.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	target := &hsmNode{t: t, store: openStore(t, filepath.Join(t.TempDir(), "restored.db")), dir: t.TempDir(), cfg: n.cfg}
+	if _, err := RestoreBackup(t.Context(), target.store, path, nil, Unlock{HSM: h}); err != nil {
+		t.Fatal(err)
+	}
+	restored := target.start(true)
+	if err := restored.AutoUnseal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	decryptAll(t, restored, rootCtx(t, restored, res.RootToken), cts)
 }

@@ -452,6 +452,9 @@ func (s *Service) DeleteIdentity(ctx context.Context, ref string) (err error) {
 		if err := bindCertificates(tx, kr, cur.ID, cur.Certs, nil); err != nil {
 			return err
 		}
+		if err := deleteAccessKeysOf(tx, kr, cur.ID); err != nil {
+			return err
+		}
 		if err := tx.Delete(nsMFA, cur.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}

@@ -43,6 +43,9 @@ type Key struct {
 	// Exportable keys may be exported, wrapped to a caller's public key.
 	// It is fixed at creation.
 	Exportable bool
+	// Protection is ProtectionSoftware or ProtectionHSM (material only in
+	// the HSM); it is fixed at creation.
+	Protection string
 	// DestroyAt is when a destroy-scheduled key will be destroyed.
 	DestroyAt time.Time
 	// DestroyedAt and DestroyedBy record the destruction of a destroyed key.
@@ -115,6 +118,14 @@ type CreateKeyRequest struct {
 	// Import, when set, creates the key from imported material instead of
 	// generating it; the key's origin is then external.
 	Import *ImportMaterial
+	// Protection is ProtectionSoftware (the default) or ProtectionHSM:
+	// every version's material is generated in the HSM and never leaves it.
+	Protection string
+	// PendingImport creates a key of external origin without any version:
+	// it stays pre-active, and has no material, until ImportKeyVersion
+	// imports its first (the AWS KMS flow of keys created with origin
+	// EXTERNAL).
+	PendingImport bool
 }
 
 // keyRecord is the stored form of Key.
@@ -134,6 +145,8 @@ type keyRecord struct {
 	// Origin is empty for OriginArca.
 	Origin     Origin `json:"origin,omitempty"`
 	Exportable bool   `json:"exportable,omitempty"`
+	// Protection is empty for ProtectionSoftware.
+	Protection string `json:"protection,omitempty"`
 	keyPolicy
 	tombstone
 }
@@ -166,8 +179,12 @@ type versionRecord struct {
 	CreatedAt  time.Time        `json:"created_at"`
 	CreatedBy  string           `json:"created_by"`
 	Provenance Provenance       `json:"provenance"`
-	// Material is absent once the version is destroyed.
-	Material []byte `json:"material,omitempty"`
+	// Material is absent once the version is destroyed, and for a version
+	// in the HSM, which HSMLabel names (and PublicKey, SPKI DER, gives the
+	// public half of, for signing keys).
+	Material  []byte `json:"material,omitempty"`
+	HSMLabel  string `json:"hsm_label,omitempty"`
+	PublicKey []byte `json:"public_key,omitempty"`
 	// UsageReserved is how many encryptions have been reserved for this
 	// version, in blocks; the in-memory count never passes it.
 	UsageReserved uint64 `json:"usage_reserved,omitempty"`
@@ -185,12 +202,21 @@ func (r *keyRecord) public() *Key {
 		Labels: maps.Clone(r.Labels), Owner: r.Owner, PrimaryVersion: r.PrimaryVersion,
 		CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, UpdatedAt: r.UpdatedAt,
 		State: r.State, DestroyAt: r.DestroyAt, DestroyedAt: r.DestroyedAt, DestroyedBy: r.DestroyedBy,
-		Derived: r.Derived, Origin: r.origin(), Exportable: r.Exportable,
+		Derived: r.Derived, Origin: r.origin(), Exportable: r.Exportable, Protection: r.protection(),
 		Policy: KeyPolicy{
 			PrimarySince: r.PrimarySince, RotationPeriod: r.RotationPeriod, MinDecryptionVersion: r.MinDecryptionVersion,
 			UsageBound: r.usageBound(), ActivateAt: r.ActivateAt, DeactivateAt: r.DeactivateAt,
 		},
 	}
+}
+
+// protection returns the key's protection level, ProtectionSoftware when
+// unset.
+func (r *keyRecord) protection() string {
+	if r.Protection == "" {
+		return ProtectionSoftware
+	}
+	return r.Protection
 }
 
 // origin returns the key's origin, OriginArca when unset.
@@ -262,12 +288,20 @@ func (r *CreateKeyRequest) validate() (crypto.Algorithm, error) {
 	if r.Derived && (alg.Purpose() != crypto.PurposeEncrypt) {
 		return "", Errorf(CodeInvalidArgument, "only symmetric encryption keys can be derived")
 	}
-	if p := r.Policy.RotationPeriod; r.Import != nil && p != nil && *p != 0 {
+	if r.PendingImport && r.Import != nil {
+		return "", Errorf(CodeInvalidArgument, "a key pending import has no material yet: give import or pending_import, not both")
+	}
+	if p := r.Policy.RotationPeriod; (r.Import != nil || r.PendingImport) && p != nil && *p != 0 {
 		return "", Errorf(CodeInvalidArgument, "keys with imported material cannot rotate on a schedule: rotate them by importing new material")
 	}
 	if v := r.Policy.MinDecryptionVersion; v != nil && *v > 1 {
 		return "", Errorf(CodeInvalidArgument, "min_decryption_version of a new key can be at most 1")
 	}
+	p, err := r.validateProtection(alg)
+	if err != nil {
+		return "", err
+	}
+	r.Protection = p
 	return alg, nil
 }
 
@@ -370,6 +404,12 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 	if err != nil {
 		return nil, err
 	}
+	return s.createKey(ctx, kr, id, OpKeyCreate, t, req, alg, nil)
+}
+
+// createKey creates a key whose request is validated, under op: with its
+// first version generated, imported or (derived non-nil) derived.
+func (s *Service) createKey(ctx context.Context, kr *seal.Keyring, id *Identity, op string, t *target, req CreateKeyRequest, alg crypto.Algorithm, derived *derivedMaterial) (*Key, error) {
 	res := access.Resource{Key: req.Name, Labels: req.Labels}
 	if err := s.authorize(ctx, t, access.KeyCreate, res, nil); err != nil {
 		return nil, err
@@ -386,7 +426,10 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 		CreatedAt: now, CreatedBy: id.ID, UpdatedAt: now, Derived: req.Derived, Exportable: req.Exportable,
 		tombstone: tombstone{State: lifecycle.Active},
 	}
-	if req.Import != nil {
+	if req.Protection == ProtectionHSM {
+		rec.Protection = ProtectionHSM
+	}
+	if req.Import != nil || req.PendingImport {
 		rec.Origin = OriginExternal
 	}
 	rec.keyPolicy = req.Policy.record(now)
@@ -397,17 +440,35 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 		rec.State = lifecycle.PreActive
 	}
 	t.keyID, t.keyVersion = rec.ID, 1
+	if req.PendingImport {
+		rec.PrimaryVersion, rec.State, t.keyVersion = 0, lifecycle.PreActive, 0
+	}
 	var vr *versionRecord
 	var consume func(storage.Tx) error
-	if req.Import != nil {
+	var hk *hsmKey
+	var err error
+	switch {
+	case derived != nil:
+		if vr, err = s.sealVersion(kr, rec.ID, alg, 1, derived.material, derived.provenance, id.ID, now); err != nil {
+			return nil, internal("seal derived material", err)
+		}
+	case req.PendingImport:
+	case req.Import != nil:
 		vr, consume, err = s.importedVersion(ctx, kr, rec.ID, alg, 1, req.Import, id.ID, now, t)
 		if err != nil {
 			return nil, err
 		}
-	} else if vr, err = s.newVersion(kr, rec.ID, alg, 1, id.ID, now); err != nil {
-		return nil, internal("create key", err)
+	case rec.Protection == ProtectionHSM:
+		if hk, err = s.generateHSMKey(alg); err != nil {
+			return nil, err
+		}
+		vr = s.hsmVersion(rec.ID, alg, 1, hk, id.ID, now)
+	default:
+		if vr, err = s.newVersion(kr, rec.ID, alg, 1, id.ID, now); err != nil {
+			return nil, internal("create key", err)
+		}
 	}
-	err = s.update(ctx, OpKeyCreate, t, func(tx storage.Tx) error {
+	err = s.update(ctx, op, t, func(tx storage.Tx) error {
 		if consume != nil {
 			if err := consume(tx); err != nil {
 				return err
@@ -427,8 +488,14 @@ func (s *Service) CreateKey(ctx context.Context, req CreateKeyRequest) (key *Key
 		if _, err := tx.Create(nsKeys, rec.ID, kv); err != nil {
 			return err
 		}
+		if vr == nil {
+			return nil // pending import: no version yet
+		}
 		return putVersion(tx, kr, vr)
 	})
+	if err != nil {
+		s.discardHSMKey(hk)
+	}
 	if errors.Is(err, storage.ErrExists) {
 		return nil, Errorf(CodeKeyExists, "a key named %q already exists", req.Name)
 	}

@@ -128,11 +128,11 @@ func (s *Service) EnrollTOTP(ctx context.Context) (out *TOTPEnrolment, err error
 // checkCode verifies a TOTP code against rec at now, in constant time, and
 // refuses replays (a code of a time step already used) and codes while
 // locked out. It updates rec's replay and failure state either way.
-func (s *Service) checkCode(kr *seal.Keyring, rec *mfaRecord, code string, now time.Time) error {
+func (s *Service) checkCode(ctx context.Context, kr *seal.Keyring, rec *mfaRecord, code string, now time.Time) error {
 	if now.Before(rec.LockedUntil) {
 		return Errorf(CodeMFAFailed, "too many wrong codes: TOTP is locked until %s", rec.LockedUntil.Format(time.RFC3339))
 	}
-	secret, err := kr.Open(rec.Secret, []byte(mfaAAD+rec.IdentityID))
+	secret, err := s.openSealed(ctx, kr, rec.Secret, []byte(mfaAAD+rec.IdentityID))
 	if err != nil {
 		return errTampered(nsMFA, rec.IdentityID)
 	}
@@ -172,7 +172,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) (err error) {
 		if rec.Confirmed {
 			return Errorf(CodeConflict, "TOTP is already confirmed")
 		}
-		if err := s.checkCode(kr, rec, code, s.now()); err != nil {
+		if err := s.checkCode(ctx, kr, rec, code, s.now()); err != nil {
 			return err
 		}
 		rec.Confirmed = true
@@ -241,7 +241,7 @@ func (s *Service) Login(ctx context.Context, code string) (res *LoginResult, err
 		if !rec.Confirmed {
 			return Errorf(CodeMFANotEnrolled, "TOTP enrolment of %q is not confirmed", ir.Name)
 		}
-		return s.checkCode(kr, rec, code, now)
+		return s.checkCode(ctx, kr, rec, code, now)
 	})
 	if err != nil {
 		return nil, err

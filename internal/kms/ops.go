@@ -221,6 +221,10 @@ func (s *Service) decrypt(ctx context.Context, kr *seal.Keyring, req DecryptRequ
 	if errors.Is(err, crypto.ErrWrongKey) {
 		return nil, nil, Errorf(CodeWrongKey, "the ciphertext does not match key %q", ck.rec.Name)
 	}
+	var hsmErr *Error
+	if errors.As(err, &hsmErr) {
+		return nil, nil, hsmErr
+	}
 	if err != nil {
 		return nil, nil, Errorf(CodeDecryptionFailed, "decryption failed: the ciphertext was altered or the associated data or context differ")
 	}
@@ -316,8 +320,8 @@ func (s *Service) GenerateDataKey(ctx context.Context, req DataKeyRequest) (res 
 	if bits == 0 {
 		bits = 256
 	}
-	if bits != 128 && bits != 256 {
-		return nil, Errorf(CodeInvalidArgument, "bits must be 128 or 256")
+	if bits != 128 && bits != 256 && bits != 512 {
+		return nil, Errorf(CodeInvalidArgument, "bits must be 128, 256 or 512")
 	}
 	dek, err := secret.Random(bits / 8)
 	if err != nil {

@@ -2,6 +2,9 @@ package kms
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
 	"time"
 
 	"github.com/arcakms/arca/internal/access"
@@ -51,6 +54,23 @@ type Request struct {
 	// ApprovalID names the approved request under dual control that this
 	// request executes, if any.
 	ApprovalID string
+}
+
+// NewRequest starts the Request of one call through an adapter named
+// iface: a fresh random id, the client's address (its host, if addr is
+// host:port) and the time it was received.
+func NewRequest(iface, addr string, received time.Time) *Request {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	return &Request{ID: newRequestID(), Interface: iface, Source: addr, Received: received}
+}
+
+// newRequestID returns 96 random bits in hex.
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 type requestKey struct{}

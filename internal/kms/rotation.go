@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -40,9 +41,30 @@ type PolicyUpdate struct {
 	UsageBound           *uint64
 	ActivateAt           *time.Time
 	DeactivateAt         *time.Time
+	// SetLabels adds or replaces labels and DeleteLabels removes labels,
+	// applied to the key's labels as they are in the update's transaction
+	// (so concurrent changes of other labels are kept); Description, if
+	// non-nil, replaces its description. Changing labels needs key:update
+	// under both the old and the new labels, since access policies may
+	// select keys by label.
+	SetLabels    map[string]string
+	DeleteLabels []string
+	Description  *string
 }
 
+// changesLabels reports whether the update touches the key's labels.
+func (u *PolicyUpdate) changesLabels() bool { return len(u.SetLabels) > 0 || len(u.DeleteLabels) > 0 }
+
 func (u *PolicyUpdate) validate() error {
+	if err := validateLabels(u.SetLabels); err != nil {
+		return err
+	}
+	if len(u.DeleteLabels) > maxLabels {
+		return Errorf(CodeInvalidArgument, "at most %d labels to delete", maxLabels)
+	}
+	if d := u.Description; d != nil && (len(*d) > maxDescription || !printable(*d)) {
+		return Errorf(CodeInvalidArgument, "description must be at most %d printable characters", maxDescription)
+	}
 	if p := u.RotationPeriod; p != nil && *p != 0 && (*p < MinRotationPeriod || *p > MaxRotationPeriod) {
 		return Errorf(CodeInvalidArgument, "rotation_period must be 0 (none) or between 1h and 10y")
 	}
@@ -122,10 +144,16 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 		return nil, err
 	}
 	material, prov := o.imported, s.imported()
-	if material == nil {
-		if ck.rec.Origin == OriginExternal {
-			return nil, Errorf(CodeUnsupportedOperation, "key %q holds imported material: rotate it by importing new material", ck.rec.Name)
+	var hk *hsmKey
+	switch {
+	case material != nil:
+	case ck.rec.Origin == OriginExternal:
+		return nil, Errorf(CodeUnsupportedOperation, "key %q holds imported material: rotate it by importing new material", ck.rec.Name)
+	case ck.rec.Protection == ProtectionHSM:
+		if hk, err = s.generateHSMKey(ck.rec.Algorithm); err != nil {
+			return nil, err
 		}
+	default:
 		if material, err = crypto.GenerateMaterial(ck.rec.Algorithm); err != nil {
 			return nil, internal("rotate key", err)
 		}
@@ -154,7 +182,7 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 			next := *cur
 			next.PrimaryVersion = cur.PrimaryVersion + 1
 			next.UpdatedAt, next.PrimarySince = now, now
-			if cur.Algorithm != ck.rec.Algorithm || cur.Origin != ck.rec.Origin {
+			if cur.Algorithm != ck.rec.Algorithm || cur.Origin != ck.rec.Origin || cur.Protection != ck.rec.Protection {
 				return errTampered(nsKeys, cur.ID)
 			}
 			if o.consume != nil {
@@ -162,8 +190,10 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 					return err
 				}
 			}
-			vr, err := s.sealVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, material, prov, o.by, now)
-			if err != nil {
+			var vr *versionRecord
+			if hk != nil {
+				vr = s.hsmVersion(cur.ID, cur.Algorithm, next.PrimaryVersion, hk, o.by, now)
+			} else if vr, err = s.sealVersion(kr, cur.ID, cur.Algorithm, next.PrimaryVersion, material, prov, o.by, now); err != nil {
 				return err
 			}
 			if err := putVersion(tx, kr, vr); err != nil {
@@ -188,6 +218,7 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 			continue
 		}
 		if err != nil {
+			s.discardHSMKey(hk)
 			if errors.Is(err, errRotationNotNeeded) {
 				return nil, err
 			}
@@ -298,6 +329,28 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 		}
 		next := *cur
 		u.applyTo(&next.keyPolicy)
+		if u.Description != nil {
+			next.Description = *u.Description
+		}
+		if u.changesLabels() {
+			next.Labels = maps.Clone(cur.Labels)
+			if next.Labels == nil {
+				next.Labels = map[string]string{}
+			}
+			maps.Copy(next.Labels, u.SetLabels)
+			for _, k := range u.DeleteLabels {
+				delete(next.Labels, k)
+			}
+			if err := validateLabels(next.Labels); err != nil {
+				return err
+			}
+			if len(next.Labels) == 0 {
+				next.Labels = nil
+			}
+			if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(&next), nil); err != nil {
+				return err
+			}
+		}
 		if next.Origin == OriginExternal && next.RotationPeriod != 0 {
 			return Errorf(CodeInvalidArgument, "keys with imported material cannot rotate on a schedule: rotate them by importing new material")
 		}

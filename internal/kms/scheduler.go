@@ -2,8 +2,6 @@ package kms
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -42,6 +40,8 @@ type DueReport struct {
 	Activated, Deactivated int
 	// ExpiredImportTokens counts unused import tokens deleted at expiry.
 	ExpiredImportTokens int
+	// RewrappedBlobs counts blobs moved to the current keyring generation.
+	RewrappedBlobs int
 }
 
 // dueKind is the kind of work a dueItem needs.
@@ -110,6 +110,13 @@ func (s *Service) RunDue(ctx context.Context) (DueReport, error) {
 				rep.Deactivated++
 			}
 		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.rewrapDue(kr) {
+		rw, err := s.RewrapKeyring(ctx)
+		rep.RewrappedBlobs = rw.Moved
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -211,13 +218,13 @@ func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) erro
 				return err
 			}
 			for ver := uint32(1); ver <= key.PrimaryVersion; ver++ {
-				if err := shredVersion(tx, kr, key.ID, ver, now, false); err != nil {
+				if err := s.shredVersion(tx, kr, key.ID, ver, now, false); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
-		return shredVersion(tx, kr, key.ID, d.version, now, true)
+		return s.shredVersion(tx, kr, key.ID, d.version, now, true)
 	})
 	if errors.Is(err, errNotDue) {
 		return nil
@@ -234,9 +241,9 @@ var errNotDue = errors.New("destruction no longer due")
 // backgroundRequest gives work the server starts by itself its own request
 // id, audited as the scheduler identity.
 func (s *Service) backgroundRequest(ctx context.Context) context.Context {
-	var idb [12]byte
-	_, _ = rand.Read(idb[:])
-	return WithRequest(ctx, &Request{ID: hex.EncodeToString(idb[:]), Interface: "scheduler", Received: s.now(), Identity: schedulerIdentity})
+	req := NewRequest("scheduler", "", s.now())
+	req.Identity = schedulerIdentity
+	return WithRequest(ctx, req)
 }
 
 // destroyed moves a destroy-scheduled tombstone to destroyed.
@@ -252,8 +259,9 @@ func (t *tombstone) destroyed(now time.Time) error {
 
 // shredVersion overwrites a version record with a tombstone that keeps its
 // metadata and drops its material. mustBeDue requires the version itself
-// to be destroy-scheduled and due; for a whole key every version goes.
-func shredVersion(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, now time.Time, mustBeDue bool) error {
+// to be destroy-scheduled and due; for a whole key every version goes. A
+// version in the HSM has its token object destroyed first.
+func (s *Service) shredVersion(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, now time.Time, mustBeDue bool) error {
 	k := versionKey(keyID, v)
 	var vr versionRecord
 	rev, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
@@ -273,6 +281,9 @@ func shredVersion(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, now t
 	} else {
 		vr.State, vr.PriorState, vr.DestroyAt = lifecycle.Destroyed, "", time.Time{}
 		vr.DestroyedAt, vr.DestroyedBy = now, schedulerIdentity.ID
+	}
+	if err := s.destroyHSMVersion(&vr); err != nil {
+		return err
 	}
 	vr.Material = nil
 	return casVersion(tx, kr, &vr, rev)

@@ -68,7 +68,10 @@ type Service struct {
 
 	sealConfig atomic.Pointer[seal.Config]
 	keyring    atomic.Pointer[seal.Keyring]
-	unsealer   seal.Unsealer
+	// rewrapped is the keyring generation every stored blob was last
+	// found sealed under (0: not checked since start).
+	rewrapped atomic.Uint32
+	unsealer  seal.Unsealer
 	// rootGen collects the shares of a break-glass root token generation.
 	rootGen seal.Unsealer
 

@@ -199,6 +199,11 @@ func (s *Service) Unseal(ctx context.Context, share string) (SealStatus, error) 
 		}
 		return s.Status(), ferr
 	}
+	if err := s.loadGenerations(ctx, kr); err != nil {
+		kr.Wipe()
+		s.unsealer.Reset()
+		return s.Status(), s.finish(ctx, OpUnseal, nil, err)
+	}
 	if err := s.finish(ctx, OpUnseal, nil, nil); err != nil {
 		kr.Wipe()
 		return s.Status(), err

@@ -70,6 +70,11 @@ type importTokenRecord struct {
 type ImportMaterial struct {
 	Token           string
 	WrappedMaterial []byte
+	// Plaintext, instead of Token and WrappedMaterial, is material that
+	// reached the server in clear inside an adapter's own authenticated,
+	// encrypted channel (KMIP Register over mutual TLS). The service wipes
+	// it.
+	Plaintext *secret.Bytes
 }
 
 // CreateImportToken generates a one-time import wrapping key pair and
@@ -134,6 +139,15 @@ var errTokenSpent = Errorf(CodeImportTokenNotFound, "the import token was used b
 // wipes it) and a function that spends the token inside the transaction
 // that stores the material, so a token imports at most once.
 func (s *Service) unwrapImport(ctx context.Context, kr *seal.Keyring, alg crypto.Algorithm, im *ImportMaterial, t *target) (*secret.Bytes, func(storage.Tx) error, error) {
+	if im.Plaintext != nil {
+		material := im.Plaintext.Clone()
+		im.Plaintext.Wipe()
+		if err := validMaterial(alg, material); err != nil {
+			material.Wipe()
+			return nil, nil, err
+		}
+		return material, func(storage.Tx) error { return nil }, nil
+	}
 	if !isUUID(im.Token) {
 		return nil, nil, Errorf(CodeImportTokenNotFound, "import token %q not found", truncate(im.Token, 64))
 	}
@@ -160,7 +174,7 @@ func (s *Service) unwrapImport(ctx context.Context, kr *seal.Keyring, alg crypto
 	if !s.now().Before(rec.ExpiresAt) {
 		return nil, nil, Errorf(CodeImportTokenNotFound, "import token %q expired at %s", im.Token, rec.ExpiresAt.Format(time.RFC3339))
 	}
-	priv, err := kr.Open(rec.PrivateKey, []byte(importTokenAAD+rec.ID))
+	priv, err := s.openSealed(ctx, kr, rec.PrivateKey, []byte(importTokenAAD+rec.ID))
 	if err != nil {
 		return nil, nil, errTampered(nsImportTokens, im.Token)
 	}
@@ -316,52 +330,110 @@ func (s *Service) ExportKey(ctx context.Context, req ExportRequest) (res *Export
 			res = nil
 		}
 	}()
-	kr, _, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer kr.Release()
 	scheme, err := keywrap.ParseScheme(req.Scheme)
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "%s", err.Error())
 	}
-	ck, err := s.resolveFor(ctx, kr, req.Key, t, access.KeyExport)
+	wrapTo := hashOf([]byte(req.WrappingKey))
+	var out *ExportResult
+	err = s.exportMaterial(ctx, t, req.Key, req.Version,
+		func(name string) string {
+			return fmt.Sprintf("export version %d of key %q wrapped (%s) to the public key with SHA-256 %s", t.keyVersion, name, scheme, wrapTo[:16])
+		},
+		[]string{string(scheme), wrapTo},
+		func(ck *cachedKey, material *secret.Bytes) error {
+			wrapped, err := keywrap.Wrap(scheme, req.WrappingKey, material.Reveal())
+			if errors.Is(err, keywrap.ErrPublicKey) {
+				return Errorf(CodeInvalidArgument, "wrapping_key: %s", err.Error())
+			}
+			if err != nil {
+				return internal("wrap exported material", err)
+			}
+			out = &ExportResult{KeyID: ck.rec.ID, KeyVersion: t.keyVersion, Algorithm: ck.rec.Algorithm, Scheme: scheme, WrappedMaterial: wrapped}
+			return nil
+		})
+	return out, err
+}
+
+// RawExport is a key version's material in clear, for an adapter that
+// sends it inside its own authenticated, encrypted channel (KMIP Get over
+// mutual TLS). The caller wipes Material.
+type RawExport struct {
+	KeyID      string
+	KeyVersion uint32
+	Algorithm  crypto.Algorithm
+	Material   *secret.Bytes
+}
+
+// ExportKeyMaterial returns a version of an exportable key in clear: the
+// same permission (key:export), checks and dual control as ExportKey, for
+// protocols whose channel is the protection (KMIP Get over mutual TLS).
+// The audit record marks the export as raw.
+func (s *Service) ExportKeyMaterial(ctx context.Context, key string, version uint32) (res *RawExport, err error) {
+	t := &target{resource: "raw"}
+	defer func() {
+		if err = s.finish(ctx, OpKeyExport, t, err); err != nil {
+			if res != nil {
+				res.Material.Wipe()
+			}
+			res = nil
+		}
+	}()
+	err = s.exportMaterial(ctx, t, key, version,
+		func(name string) string {
+			return fmt.Sprintf("export version %d of key %q in clear over an authenticated channel", t.keyVersion, name)
+		},
+		[]string{"raw"},
+		func(ck *cachedKey, material *secret.Bytes) error {
+			res = &RawExport{KeyID: ck.rec.ID, KeyVersion: t.keyVersion, Algorithm: ck.rec.Algorithm, Material: material.Clone()}
+			return nil
+		})
+	return res, err
+}
+
+// exportMaterial runs the checks every export makes (key:export on an
+// exportable key, a version that may still decrypt and is not
+// compromised, dual control over exactly this export, summarised and
+// keyed by summary and parts) and hands the version's material to with,
+// wiping it afterwards.
+func (s *Service) exportMaterial(ctx context.Context, t *target, key string, version uint32, summary func(name string) string, parts []string, with func(*cachedKey, *secret.Bytes) error) error {
+	kr, _, err := s.begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	defer kr.Release()
+	ck, err := s.resolveFor(ctx, kr, key, t, access.KeyExport)
+	if err != nil {
+		return err
 	}
 	t.keyID = ck.rec.ID
 	if err := s.authorize(ctx, t, access.KeyExport, keyResource(ck.rec), nil); err != nil {
-		return nil, err
+		return err
 	}
 	if !ck.rec.Exportable {
-		return nil, Errorf(CodeKeyNotExportable, "key %q is not exportable: only keys created with exportable: true can be exported", ck.rec.Name)
+		return Errorf(CodeKeyNotExportable, "key %q is not exportable: only keys created with exportable: true can be exported", ck.rec.Name)
 	}
 	// Export is a decrypt-class use (deactivated keys still export their
 	// material to migrate it); compromised material never leaves.
-	if _, err := s.usableVersion(ctx, kr, ck, req.Version, use{op: lifecycle.Decrypt, purpose: ck.rec.Algorithm.Purpose(), verb: "export"}, t); err != nil {
+	if _, err := s.usableVersion(ctx, kr, ck, version, use{op: lifecycle.Decrypt, purpose: ck.rec.Algorithm.Purpose(), verb: "export"}, t); err != nil {
 		if CodeOf(err) == CodeKeyCompromised {
-			return nil, Errorf(CodeKeyCompromised, "key %q (version %d) is compromised: compromised material is never exported", ck.rec.Name, t.keyVersion)
+			return Errorf(CodeKeyCompromised, "key %q (version %d) is compromised: compromised material is never exported", ck.rec.Name, t.keyVersion)
 		}
-		return nil, err
+		return err
 	}
 	if err := s.dualControl(ctx, kr, t, gated{action: access.KeyExport, op: OpKeyExport, keyID: ck.rec.ID,
-		summary: fmt.Sprintf("export version %d of key %q wrapped (%s) to the public key with SHA-256 %s", t.keyVersion, ck.rec.Name, scheme, hashOf([]byte(req.WrappingKey))[:16]),
-		parts:   []string{fmt.Sprint(t.keyVersion), string(scheme), hashOf([]byte(req.WrappingKey))}}); err != nil {
-		return nil, err
+		summary: summary(ck.rec.Name), parts: append([]string{fmt.Sprint(t.keyVersion)}, parts...)}); err != nil {
+		return err
 	}
 	_, material, err := s.versionMaterial(ctx, kr, ck, t.keyVersion)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if material == nil {
+		return Errorf(CodeUnsupportedOperation, "key %q is in the HSM: its material never leaves it", ck.rec.Name)
 	}
 	defer material.Wipe()
-	wrapped, err := keywrap.Wrap(scheme, req.WrappingKey, material.Reveal())
-	if errors.Is(err, keywrap.ErrPublicKey) {
-		return nil, Errorf(CodeInvalidArgument, "wrapping_key: %s", err.Error())
-	}
-	if err != nil {
-		return nil, internal("wrap exported material", err)
-	}
-	return &ExportResult{KeyID: ck.rec.ID, KeyVersion: t.keyVersion, Algorithm: ck.rec.Algorithm, Scheme: scheme, WrappedMaterial: wrapped}, nil
+	return with(ck, material)
 }
 
 // expireImportTokens deletes import tokens that expired unused, so their

@@ -1,18 +1,16 @@
 package seal
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/arcakms/arca/internal/secret"
 )
@@ -32,12 +30,17 @@ const MACSize = sha256.Size
 // a key derived from the keyring key with HKDF). A Keyring is safe for
 // concurrent use; Wipe it when sealing.
 type Keyring struct {
+	// generation and key are the anchor: the keyring key the root key
+	// seals. It is generation 1 of the blobs, authenticates records
+	// (macKey) and seals the later generations (see generations.go).
 	generation uint32
-	aead       cipher.AEAD
 	macKey     *secret.Bytes
 	// key is the keyring key itself, kept to seal it anew (rekey, root
 	// rotation, seal migration) without a restart.
 	key *secret.Bytes
+	// gens holds every generation that can open blobs and names the one
+	// that seals new ones; replaced whole (copy on write) by rotation.
+	gens atomic.Pointer[generationSet]
 
 	// refs counts users between Acquire and Release; once retired, the
 	// last Release wipes the keyring.
@@ -52,54 +55,60 @@ func newKeyring(generation uint32, key *secret.Bytes) (*Keyring, error) {
 	if key.Len() != 32 {
 		return nil, errors.New("keyring key must be 32 bytes")
 	}
-	block, err := aes.NewCipher(key.Reveal())
+	anchor, err := newGeneration(generation, key, time.Time{})
 	if err != nil {
-		return nil, fmt.Errorf("keyring cipher: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("keyring cipher: %w", err)
+		return nil, err
 	}
 	mk, err := hkdf.Key(sha256.New, key.Reveal(), nil, "arca/v1/keyring/record-mac", 32)
 	if err != nil {
 		return nil, fmt.Errorf("derive record MAC key: %w", err)
 	}
-	return &Keyring{generation: generation, aead: aead, macKey: secret.New(mk), key: key.Clone()}, nil
+	k := &Keyring{generation: generation, macKey: secret.New(mk), key: anchor.key}
+	k.gens.Store(&generationSet{current: generation, byID: map[uint32]*keyGeneration{generation: anchor}})
+	return k, nil
 }
 
-// Generation identifies the keyring key; it is written into every sealed blob
-// so that a later keyring rotation can tell old blobs from new ones.
+// Generation identifies the anchor keyring key, the one the root key
+// seals; blobs carry the generation that sealed them (see Current).
 func (k *Keyring) Generation() uint32 { return k.generation }
 
-// Seal encrypts plaintext, binding it to aad (which the caller must present
-// again to Open). Blob layout: version byte, 4-byte keyring generation,
-// 12-byte nonce, AES-GCM output. The version and generation are authenticated.
+// Current is the generation that seals new blobs: the anchor until the
+// keyring is rotated, then the newest generation.
+func (k *Keyring) Current() uint32 { return k.gens.Load().current }
+
+// Seal encrypts plaintext under the current generation, binding it to aad
+// (which the caller must present again to Open). Blob layout: version
+// byte, 4-byte keyring generation, 12-byte nonce, AES-GCM output. The
+// version and generation are authenticated.
 func (k *Keyring) Seal(plaintext, aad []byte) ([]byte, error) {
-	blob := make([]byte, 5, 5+12+len(plaintext)+16)
-	blob[0] = blobVersion
-	binary.BigEndian.PutUint32(blob[1:5], k.generation)
-	nonce := make([]byte, 12)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("read nonce: %w", err)
-	}
-	blob = append(blob, nonce...)
-	return k.aead.Seal(blob, nonce, plaintext, blobAAD(blob[:5], aad)), nil
+	set := k.gens.Load()
+	return set.byID[set.current].seal(plaintext, aad)
 }
 
-// Open decrypts a blob made by Seal with the same aad. Any mismatch or
-// alteration is ErrTampered.
+// Open decrypts a blob made by Seal with the same aad, under whichever
+// generation sealed it. A generation this keyring does not hold is
+// ErrUnknownGeneration (another node may have rotated the keyring: reload
+// the generations and retry); any other mismatch or alteration is
+// ErrTampered.
 func (k *Keyring) Open(blob, aad []byte) (*secret.Bytes, error) {
+	gen, ok := BlobGeneration(blob)
+	if !ok {
+		return nil, fmt.Errorf("sealed blob: %w", ErrTampered)
+	}
+	g := k.gens.Load().byID[gen]
+	if g == nil {
+		return nil, fmt.Errorf("sealed blob of keyring generation %d: %w", gen, ErrUnknownGeneration)
+	}
+	return g.open(blob, aad)
+}
+
+// BlobGeneration reads the keyring generation that sealed blob, without
+// opening it; ok is false if blob is not a sealed blob.
+func BlobGeneration(blob []byte) (gen uint32, ok bool) {
 	if len(blob) < 5+12+16 || blob[0] != blobVersion {
-		return nil, fmt.Errorf("sealed blob: %w", ErrTampered)
+		return 0, false
 	}
-	if gen := binary.BigEndian.Uint32(blob[1:5]); gen != k.generation {
-		return nil, fmt.Errorf("sealed blob of keyring generation %d, have %d: %w", gen, k.generation, ErrTampered)
-	}
-	pt, err := k.aead.Open(nil, blob[5:17], blob[17:], blobAAD(blob[:5], aad))
-	if err != nil {
-		return nil, fmt.Errorf("sealed blob: %w", ErrTampered)
-	}
-	return secret.New(pt), nil
+	return binary.BigEndian.Uint32(blob[1:5]), true
 }
 
 func blobAAD(prefix, aad []byte) []byte {
@@ -173,7 +182,9 @@ func (k *Keyring) Wipe() {
 func (k *Keyring) wipeOnce() {
 	k.wipe.Do(func() {
 		k.macKey.Wipe()
-		k.key.Wipe()
+		for _, g := range k.gens.Load().byID {
+			g.key.Wipe()
+		}
 	})
 }
 

@@ -48,12 +48,31 @@ func TestPKCS11SealedServer(t *testing.T) {
 	}
 	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k"})
 	ct := n.must(200, "POST", "/v1/keys/k/encrypt", map[string]string{"plaintext": base64.StdEncoding.EncodeToString([]byte("x"))}).str("ciphertext")
+	// A keyring rotation: a key made afterwards is sealed by generation 2.
+	if rot := n.must(200, "POST", "/v1/sys/keyring/rotate", map[string]any{}); rot.body["current_generation"] != 2.0 {
+		t.Fatalf("keyring rotation: %s", rot.raw)
+	}
+	n.must(201, "POST", "/v1/keys", map[string]string{"name": "k2"})
+	ct2 := n.must(200, "POST", "/v1/keys/k2/encrypt", map[string]string{"plaintext": base64.StdEncoding.EncodeToString([]byte("y"))}).str("ciphertext")
+	// An HSM-protected key: same API, protection shown.
+	if hk := n.must(201, "POST", "/v1/keys", map[string]string{"name": "hk", "protection": "hsm"}); hk.str("protection") != "hsm" {
+		t.Fatalf("HSM-protected key: %s", hk.raw)
+	}
+	ct3 := n.must(200, "POST", "/v1/keys/hk/encrypt", map[string]string{"plaintext": base64.StdEncoding.EncodeToString([]byte("z"))}).str("ciphertext")
+	wantError(t, n.call("POST", "/v1/keys", map[string]any{"name": "hx", "protection": "hsm", "exportable": true}), 400, "invalid_argument")
 	n.stop()
 
 	n = start(cfg)
 	n.token = init.str("root_token")
 	n.waitHealthy()
 	n.must(200, "POST", "/v1/decrypt", map[string]string{"ciphertext": ct})
+	n.must(200, "POST", "/v1/decrypt", map[string]string{"ciphertext": ct2})
+	if pt := n.must(200, "POST", "/v1/decrypt", map[string]string{"ciphertext": ct3}); pt.str("plaintext") != base64.StdEncoding.EncodeToString([]byte("z")) {
+		t.Fatalf("decrypt under the HSM-protected key after restart: %s", pt.raw)
+	}
+	if st := n.must(200, "GET", "/v1/sys/keyring", nil); st.body["current_generation"] != 2.0 || len(st.body["generations"].([]any)) != 2 {
+		t.Fatalf("keyring after restart: %s", st.raw)
+	}
 	n.stop()
 
 	absent := cfg

@@ -16,11 +16,12 @@ import (
 // envPKCS11PIN carries the HSM user PIN, which the config file never holds.
 const envPKCS11PIN = "ARCA_PKCS11_PIN"
 
-// hsmFor returns the token connection a pkcs11 seal configuration names,
-// opened lazily (so a server whose HSM is away starts sealed and recovers),
-// or nil for a Shamir seal.
-func hsmFor(c config.Seal) (*hsm.Reconnecting, error) {
-	if c.Type != "pkcs11" {
+// OpenHSM returns the token connection the seal configuration names,
+// opened lazily (so a server whose HSM is away starts sealed and
+// recovers), or nil for a Shamir seal without seal.pkcs11 (no HSM: no
+// HSM-protected keys).
+func OpenHSM(c config.Seal) (*hsm.Reconnecting, error) {
+	if c.Type != "pkcs11" && c.PKCS11.Module == "" {
 		return nil, nil
 	}
 	pin, ok := os.LookupEnv(envPKCS11PIN)

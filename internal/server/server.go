@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/arcakms/arca/internal/api/kmip"
 	"github.com/arcakms/arca/internal/api/rest"
 	"github.com/arcakms/arca/internal/audit"
 	"github.com/arcakms/arca/internal/config"
@@ -67,6 +68,9 @@ type Server struct {
 	served    chan error
 	stopSched chan struct{}
 	schedDone chan struct{}
+	// kmip is the KMIP server, if kmip.listen is set.
+	kmip   *kmip.Server
+	kmipLn net.Listener
 }
 
 // Start opens storage and the audit log, builds the service and starts
@@ -123,7 +127,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if err != nil {
 		return nil, err
 	}
-	if s.hsm, err = hsmFor(cfg.Seal); err != nil {
+	if s.hsm, err = OpenHSM(cfg.Seal); err != nil {
 		return nil, err
 	}
 	var token kms.HSM
@@ -143,6 +147,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 	if err := s.listen(); err != nil {
 		return nil, err
 	}
+	if err := s.listenKMIP(); err != nil {
+		_ = s.ln.Close()
+		return nil, err
+	}
 	s.startCluster(&opts)
 	go s.autoUnseal(s.clusterCtx)
 	go func() { s.served <- s.http.Serve(s.ln) }()
@@ -152,7 +160,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err
 }
 
 func (s *Server) listen() error {
-	handler := rest.New(s.svc, rest.Options{Logger: s.log, LoadPolicy: s.loadPolicy})
+	handler, err := s.interfaces(rest.New(s.svc, rest.Options{Logger: s.log, LoadPolicy: s.loadPolicy}))
+	if err != nil {
+		return err
+	}
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -222,6 +233,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.http != nil {
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
+		}
+	}
+	if s.kmip != nil {
+		if err := s.kmip.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("server: kmip shutdown: %w", err))
 		}
 	}
 	errs = append(errs, s.closeAll())

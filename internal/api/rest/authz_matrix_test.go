@@ -68,6 +68,9 @@ var authzMatrix = []struct {
 	{"PATCH", "/v1/identities/spare-identity", `{"owner":"$AS"}`, []string{asAdmin}},
 	{"DELETE", "/v1/identities/no-such-identity", ``, []string{asAdmin}},
 	{"POST", "/v1/identities/spare-identity/tokens", `{"ttl":"1h"}`, []string{asAdmin}},
+	{"POST", "/v1/identities/spare-identity/access-keys", `{}`, []string{asAdmin}},
+	{"GET", "/v1/identities/spare-identity/access-keys", ``, []string{asAdmin, asAuditor}},
+	{"DELETE", "/v1/access-keys/ARCAAAAAAAAAAAAAAAAA", ``, []string{asAdmin}},
 	{"DELETE", "/v1/tokens/tok-no-such-token", ``, []string{asAdmin}},
 	{"POST", "/v1/tokens/renew-self", `{}`, []string{asAdmin, asCustodian, asCrypto, asAuditor, asApprover, asNone}},
 	{"POST", "/v1/auth/mfa/totp/enroll", `{}`, []string{asAdmin, asCustodian, asCrypto, asAuditor, asApprover, asNone}},
@@ -92,6 +95,8 @@ var authzMatrix = []struct {
 	{"POST", "/v1/sys/rekey", `{"shares":1,"threshold":1}`, nil},
 	{"POST", "/v1/sys/rotate-root", `{}`, nil},
 	{"POST", "/v1/sys/seal/migrate", `{"to":"pkcs11"}`, nil},
+	{"POST", "/v1/sys/keyring/rotate", `{}`, nil},
+	{"GET", "/v1/sys/keyring", ``, nil},
 	{"GET", "/v1/sys/backup/public-key", ``, []string{asAdmin}},
 	{"POST", "/v1/audit/hmac", `{"value":"acme"}`, []string{asAuditor}},
 	{"GET", "/v1/audit/records", ``, []string{asAuditor}},
@@ -224,8 +229,9 @@ func routeKey(method, path string) string {
 	patterns := map[string]string{
 		"/v1/keys/app-1": "/v1/keys/{key}", "/v1/keys/spare": "/v1/keys/{key}",
 		"/v1/identities/spare-identity": "/v1/identities/{identity}", "/v1/identities/no-such-identity": "/v1/identities/{identity}",
-		"/v1/tokens/tok-no-such-token":     "/v1/tokens/{accessor}",
-		"/v1/access-policies/spare-policy": "/v1/access-policies/{name}", "/v1/access-policies/no-such-policy": "/v1/access-policies/{name}",
+		"/v1/tokens/tok-no-such-token":         "/v1/tokens/{accessor}",
+		"/v1/access-keys/ARCAAAAAAAAAAAAAAAAA": "/v1/access-keys/{id}",
+		"/v1/access-policies/spare-policy":     "/v1/access-policies/{name}", "/v1/access-policies/no-such-policy": "/v1/access-policies/{name}",
 		"/v1/approvals/00000000-0000-4000-8000-000000000000": "/v1/approvals/{id}",
 	}
 	if p, ok := patterns[path]; ok {

@@ -2,10 +2,7 @@ package rest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"slices"
@@ -59,8 +56,8 @@ func New(svc *kms.Service, opts Options) *Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &kms.Request{ID: newRequestID(), Interface: "rest", Source: sourceAddr(r), Received: time.Now(),
-		ApprovalID: r.Header.Get(ApprovalHeader)}
+	req := kms.NewRequest("rest", r.RemoteAddr, time.Now())
+	req.ApprovalID = r.Header.Get(ApprovalHeader)
 	w.Header().Set("X-Request-Id", req.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -194,17 +191,3 @@ func (h *Handler) writeError(w http.ResponseWriter, req *kms.Request, err error)
 // ApprovalHeader carries the id of an approved request under dual control
 // that a request executes.
 const ApprovalHeader = "Arca-Approval"
-
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func sourceAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}

@@ -26,6 +26,7 @@ type keyJSON struct {
 	Derived        bool              `json:"derived,omitzero"`
 	Origin         string            `json:"origin"`
 	Exportable     bool              `json:"exportable"`
+	Protection     string            `json:"protection"`
 	keyPolicyJSON
 	DestroyAt   time.Time `json:"destroy_at,omitzero"`
 	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
@@ -42,6 +43,7 @@ func keyOf(k *kms.Key) *keyJSON {
 		Owner: k.Owner, PrimaryVersion: k.PrimaryVersion, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt,
 		State: string(k.State), DestroyAt: k.DestroyAt, DestroyedAt: k.DestroyedAt, DestroyedBy: k.DestroyedBy,
 		keyPolicyJSON: keyPolicyOf(k.Policy), Derived: k.Derived, Origin: string(k.Origin), Exportable: k.Exportable,
+		Protection: k.Protection,
 	}
 }
 
@@ -142,6 +144,8 @@ type createKeyRequest struct {
 	PreActive   bool              `json:"pre_active"`
 	Derived     bool              `json:"derived"`
 	Exportable  bool              `json:"exportable"`
+	// Protection is "software" (default) or "hsm".
+	Protection string `json:"protection"`
 	// Import creates the key from imported material (origin external).
 	Import *importRequest `json:"import"`
 	policyRequest
@@ -165,6 +169,7 @@ func (h *Handler) createKey(ctx context.Context, r *http.Request) (int, any, err
 	k, err := h.svc.CreateKey(ctx, kms.CreateKeyRequest{
 		Name: req.Name, Algorithm: req.Algorithm, Description: req.Description, Labels: req.Labels, Owner: req.Owner,
 		PreActive: req.PreActive, Derived: req.Derived, Policy: u, Exportable: req.Exportable, Import: im,
+		Protection: req.Protection,
 	})
 	if err != nil {
 		return 0, nil, err

@@ -54,6 +54,8 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/sys/rekey", kms.OpRekey, smallBody, true, h.rekey},
 		{http.MethodPost, "/v1/sys/rotate-root", kms.OpRotateRoot, smallBody, true, h.rotateRoot},
 		{http.MethodPost, "/v1/sys/seal/migrate", kms.OpMigrateSeal, smallBody, true, h.migrateSeal},
+		{http.MethodPost, "/v1/sys/keyring/rotate", kms.OpRotateKeyring, smallBody, true, h.rotateKeyring},
+		{http.MethodGet, "/v1/sys/keyring", kms.OpKeyringStatus, smallBody, true, h.keyringStatus},
 
 		{http.MethodPost, "/v1/keys", kms.OpKeyCreate, opBody, true, h.createKey},
 		{http.MethodGet, "/v1/keys", kms.OpKeyList, smallBody, true, h.listKeys},
@@ -88,6 +90,9 @@ func (h *Handler) routes() []route {
 		{http.MethodDelete, "/v1/identities/{identity}", kms.OpIdentityDelete, smallBody, true, h.deleteIdentity},
 		{http.MethodPost, "/v1/identities/{identity}/tokens", kms.OpTokenCreate, smallBody, true, h.createToken},
 		{http.MethodDelete, "/v1/tokens/{accessor}", kms.OpTokenRevoke, smallBody, true, h.revokeToken},
+		{http.MethodPost, "/v1/identities/{identity}/access-keys", kms.OpAccessKeyCreate, smallBody, true, h.createAccessKey},
+		{http.MethodGet, "/v1/identities/{identity}/access-keys", kms.OpAccessKeyList, smallBody, true, h.listAccessKeys},
+		{http.MethodDelete, "/v1/access-keys/{id}", kms.OpAccessKeyDelete, smallBody, true, h.deleteAccessKey},
 		{http.MethodPost, "/v1/tokens/renew-self", kms.OpTokenRenew, smallBody, true, h.renewToken},
 		{http.MethodPost, "/v1/auth/mfa/totp/enroll", kms.OpMFAEnroll, smallBody, true, h.enrollTOTP},
 		{http.MethodPost, "/v1/auth/mfa/totp/confirm", kms.OpMFAConfirm, smallBody, true, h.confirmTOTP},

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/arcakms/arca/internal/kms"
 )
@@ -152,6 +153,45 @@ func (h *Handler) migrateSeal(ctx context.Context, r *http.Request) (int, any, e
 		return 0, nil, err
 	}
 	return http.StatusOK, sealChangeOf(res), nil
+}
+
+type keyringGenerationResponse struct {
+	Generation uint32    `json:"generation"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	Current    bool      `json:"current"`
+	Blobs      int       `json:"blobs"`
+}
+
+type keyringStatusResponse struct {
+	Current     uint32                      `json:"current_generation"`
+	Generations []keyringGenerationResponse `json:"generations"`
+}
+
+func keyringStatusOf(st *kms.KeyringStatus) *keyringStatusResponse {
+	out := &keyringStatusResponse{Current: st.Current, Generations: []keyringGenerationResponse{}}
+	for _, g := range st.Generations {
+		out.Generations = append(out.Generations, keyringGenerationResponse{Generation: g.Generation, CreatedAt: g.CreatedAt, Current: g.Current, Blobs: g.Blobs})
+	}
+	return out
+}
+
+func (h *Handler) rotateKeyring(ctx context.Context, r *http.Request) (int, any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	st, err := h.svc.RotateKeyring(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keyringStatusOf(st), nil
+}
+
+func (h *Handler) keyringStatus(ctx context.Context, _ *http.Request) (int, any, error) {
+	st, err := h.svc.KeyringStatus(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keyringStatusOf(st), nil
 }
 
 type unsealRequest struct {
