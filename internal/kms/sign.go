@@ -106,9 +106,9 @@ func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, p cr
 		return nil, err
 	}
 	defer kr.Release()
-	verb, action := "verify signatures", access.KeyVerify
+	verb, action, op := "verify signatures", access.KeyVerify, lifecycle.Decrypt
 	if p == purposePublicKey {
-		verb, action = "give a public key", access.KeyRead
+		verb, action, op = "give a public key", access.KeyRead, lifecycle.ReadPublic
 	}
 	ck, err := s.resolveFor(ctx, kr, ref, t, action)
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *Service) signingVersion(ctx context.Context, ref string, v uint32, p cr
 	if err := s.authorize(ctx, t, action, keyResource(ck.rec), nil); err != nil {
 		return nil, err
 	}
-	return s.usableVersion(ctx, kr, ck, v, use{op: lifecycle.Decrypt, purpose: p, verb: verb}, t)
+	return s.usableVersion(ctx, kr, ck, v, use{op: op, purpose: p, verb: verb}, t)
 }
 
 // Verify checks a signature. An invalid signature is a result, not an error.

@@ -112,3 +112,37 @@ func TestDataKeyPairs(t *testing.T) {
 	_, err = e.svc.GenerateDataKeyPair(e.ctx, DataKeyPairRequest{Key: "signer", KeySpec: "ed25519"})
 	lcWant(t, "signing key as KEK", err, CodeUnsupportedOperation)
 }
+
+// TestPublicKeyLifecycle: a pre-active key pair gives its public key (to be
+// certified before use) but does not sign; a compromised or suspended one
+// gives neither.
+func TestPublicKeyLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newLCEnv(t)
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "pair", Algorithm: "ecdsa-p256", PreActive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if pub, err := e.svc.GetPublicKey(e.ctx, "pair", 0); err != nil || len(pub.DER) == 0 {
+		t.Fatalf("public key of a pre-active pair: %+v %v", pub, err)
+	}
+	_, err := e.svc.Sign(e.ctx, SignRequest{Key: "pair", Message: []byte("x")})
+	lcWant(t, "sign with a pre-active pair", err, CodeKeyPreActive)
+	_, err = e.svc.Verify(e.ctx, VerifyRequest{Key: "pair", Message: []byte("x"), Signature: []byte("y")})
+	lcWant(t, "verify with a pre-active pair", err, CodeKeyPreActive)
+	for _, step := range []struct {
+		action string
+		code   Code
+	}{{"activate", ""}, {"suspend", CodeKeySuspended}, {"resume", ""}, {"compromise", CodeKeyCompromised}} {
+		if err := e.change("pair", 0, step.action, 0); err != nil {
+			t.Fatalf("%s: %v", step.action, err)
+		}
+		_, err := e.svc.GetPublicKey(e.ctx, "pair", 0)
+		if step.code == "" {
+			if err != nil {
+				t.Fatalf("public key after %s: %v", step.action, err)
+			}
+			continue
+		}
+		lcWant(t, "public key after "+step.action, err, step.code)
+	}
+}

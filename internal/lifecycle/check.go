@@ -15,6 +15,10 @@ const (
 	// verify-mac, should they exist). Active, deactivated and destroy-scheduled keys and versions may do it;
 	// compromised ones only when the caller allows it.
 	Decrypt Operation = "decrypt"
+	// ReadPublic reads a version's public key. It is allowed wherever Decrypt is, and also before
+	// activation: a pre-active key pair's public key may be distributed (to have it certified, say) before
+	// the private key protects anything.
+	ReadPublic Operation = "read-public"
 	// ReadMetadata reads a key's metadata (get key, list versions). It never touches material and is always
 	// allowed, even on a destroyed key, whose metadata is kept as a tombstone.
 	ReadMetadata Operation = "read-metadata"
@@ -45,7 +49,7 @@ func Check(u Use) *Error {
 	switch u.Op {
 	case ReadMetadata:
 		return nil
-	case Encrypt, Decrypt:
+	case Encrypt, Decrypt, ReadPublic:
 	default:
 		return &Error{Code: CodeInvalid, Message: "unknown operation " + strconv.Quote(string(u.Op))}
 	}
@@ -70,15 +74,21 @@ func Permits(s State, op Operation, allowCompromised bool) bool {
 	switch op {
 	case ReadMetadata:
 		return true
-	case Encrypt, Decrypt:
+	case Encrypt, Decrypt, ReadPublic:
 		return refusal(s, op, allowCompromised) == ""
 	}
 	return false
 }
 
-// refusal returns "" if state s permits op (Encrypt or Decrypt), else the code of the refusal. It never
+// refusal returns "" if state s permits op (Encrypt, Decrypt or ReadPublic), else the code of the refusal. It never
 // allocates: Permits and the allowed path of Check rely on it.
 func refusal(s State, op Operation, allowCompromised bool) Code {
+	if op == ReadPublic {
+		if s == PreActive {
+			return ""
+		}
+		op = Decrypt
+	}
 	switch s {
 	case Active:
 		return ""
@@ -110,24 +120,31 @@ func refusal(s State, op Operation, allowCompromised bool) Code {
 // reason returns the message of a refusal of op by state s after its subject ("is deactivated: ..."). It
 // runs only on the refusal path.
 func reason(s State, op Operation) string {
+	verb := string(op)
+	if op == ReadPublic {
+		verb = "give its public key"
+	}
 	switch s {
 	case PreActive:
-		return "is pre-active: it cannot " + string(op) + " until it is activated"
+		return "is pre-active: it cannot " + verb + " until it is activated"
 	case Suspended:
-		return "is suspended: it cannot " + string(op) + " (a suspended key refuses every operation until it is resumed)"
+		return "is suspended: it cannot " + verb + " (a suspended key refuses every operation until it is resumed)"
 	case Deactivated:
 		return "is deactivated: it can decrypt but not encrypt"
 	case Compromised:
-		if op == Decrypt {
+		switch op {
+		case Decrypt:
 			return "is compromised: it can decrypt only when the caller sets allow_compromised"
+		case ReadPublic:
+			return "is compromised: its public key is no longer given out"
 		}
 		return "is compromised: it can never encrypt"
 	case DestroyScheduled:
 		return "is scheduled for destruction: it can decrypt until the deadline but not encrypt"
 	case Destroyed:
-		return "is destroyed: its material has been erased, so it cannot " + string(op)
+		return "is destroyed: its material has been erased, so it cannot " + verb
 	}
-	return "has unknown state " + strconv.Quote(string(s)) + ": it cannot " + string(op)
+	return "has unknown state " + strconv.Quote(string(s)) + ": it cannot " + verb
 }
 
 // insertVersion turns "is X: why" into "is X (version n): why"; n == 0 leaves why unchanged.

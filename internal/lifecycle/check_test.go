@@ -38,6 +38,8 @@ func oracleAllowed(s State, op Operation, allowCompromised bool) bool {
 		return oracleEncryptable[s]
 	case Decrypt:
 		return oracleDecryptable[s] || (allowCompromised && s == Compromised)
+	case ReadPublic:
+		return s == PreActive || oracleAllowed(s, Decrypt, allowCompromised)
 	}
 	return false
 }
@@ -51,7 +53,7 @@ func oracleCode(s State) Code {
 
 // oracleCheck returns the expected code ("" = allowed) and who refused: "key", "version", "primary" or "op".
 func oracleCheck(u Use) (Code, string) {
-	if u.Op != Encrypt && u.Op != Decrypt && u.Op != ReadMetadata {
+	if u.Op != Encrypt && u.Op != Decrypt && u.Op != ReadPublic && u.Op != ReadMetadata {
 		return CodeInvalid, "op"
 	}
 	if !oracleAllowed(u.KeyState, u.Op, u.AllowCompromised) {
@@ -68,7 +70,7 @@ func oracleCheck(u Use) (Code, string) {
 
 var (
 	allTestStates = append(States(), "", "bogus", "Active")
-	allTestOps    = []Operation{Encrypt, Decrypt, ReadMetadata, "", "sign", "Encrypt"}
+	allTestOps    = []Operation{Encrypt, Decrypt, ReadPublic, ReadMetadata, "", "sign", "Encrypt"}
 )
 
 func TestCheckExhaustive(t *testing.T) {
@@ -140,7 +142,11 @@ func checkMessage(t *testing.T, u Use, err *Error, who string) {
 			t.Errorf("Check(%+v): primary refusal message %q", u, msg)
 		}
 	}
-	if !strings.Contains(msg, string(u.Op)) {
+	words := string(u.Op)
+	if u.Op == ReadPublic {
+		words = "public key"
+	}
+	if !strings.Contains(msg, words) {
 		t.Errorf("Check(%+v): message %q does not name the operation", u, msg)
 	}
 }
@@ -247,7 +253,7 @@ func TestPermits(t *testing.T) {
 	}
 	// Permits is Check on a use where key and version share the state and the primary rule is satisfied.
 	for _, s := range allTestStates {
-		for _, op := range []Operation{Encrypt, Decrypt, ReadMetadata} {
+		for _, op := range []Operation{Encrypt, Decrypt, ReadPublic, ReadMetadata} {
 			for _, allow := range []bool{false, true} {
 				u := Use{Op: op, KeyState: s, VersionState: s, Primary: true, AllowCompromised: allow}
 				if got, want := Permits(s, op, allow), Check(u) == nil; got != want {
@@ -264,6 +270,7 @@ var allowedUses = []Use{
 	{Op: Decrypt, KeyState: Deactivated, VersionState: DestroyScheduled, Version: 2},
 	{Op: Decrypt, KeyState: Compromised, VersionState: Active, AllowCompromised: true},
 	{Op: ReadMetadata, KeyState: Destroyed, VersionState: Destroyed},
+	{Op: ReadPublic, KeyState: PreActive, VersionState: PreActive},
 }
 
 // TestAllowedPathDoesNotAllocate is deliberately not parallel: AllocsPerRun counts allocations process-wide,

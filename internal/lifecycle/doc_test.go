@@ -60,12 +60,12 @@ func renderPermissions() string {
 		return "no"
 	}
 	var b strings.Builder
-	b.WriteString("| state | `encrypt` | `decrypt` | `decrypt` with `allow_compromised` | `read-metadata` |\n")
-	b.WriteString("|---|---|---|---|---|\n")
+	b.WriteString("| state | `encrypt` | `decrypt` | `decrypt` with `allow_compromised` | `read-public` | `read-metadata` |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, s := range States() {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s,
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", s,
 			yes(Permits(s, Encrypt, false)), yes(Permits(s, Decrypt, false)),
-			yes(Permits(s, Decrypt, true)), yes(Permits(s, ReadMetadata, false)))
+			yes(Permits(s, Decrypt, true)), yes(Permits(s, ReadPublic, false)), yes(Permits(s, ReadMetadata, false)))
 	}
 	return b.String()
 }
@@ -152,9 +152,10 @@ func TestDocRenderers(t *testing.T) {
 		t.Errorf("transition table has %d lines, want %d:\n%s", got, want, tr)
 	}
 	perm := renderPermissions()
-	if !strings.Contains(perm, "| `active` | yes | yes | yes | yes |") ||
-		!strings.Contains(perm, "| `compromised` | no | no | yes | yes |") ||
-		!strings.Contains(perm, "| `destroyed` | no | no | no | yes |") {
+	if !strings.Contains(perm, "| `active` | yes | yes | yes | yes | yes |") ||
+		!strings.Contains(perm, "| `pre-active` | no | no | no | yes | yes |") ||
+		!strings.Contains(perm, "| `compromised` | no | no | yes | no | yes |") ||
+		!strings.Contains(perm, "| `destroyed` | no | no | no | no | yes |") {
 		t.Errorf("permissions table:\n%s", perm)
 	}
 	if d := renderDiagram(); !strings.Contains(d, "DestroyScheduled --> PreActive : cancel-destruction") ||

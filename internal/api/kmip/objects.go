@@ -260,11 +260,7 @@ func (ks keySpec) checkMask(a crypto.Algorithm, v version) error {
 		return nil
 	}
 	if extra := ks.mask &^ allowedMask(a.Purpose()); extra != 0 {
-		reason := ttlv.ResultReasonInvalidField
-		if v.atLeast(2, 0) {
-			reason = ttlv.ResultReasonIncompatibleCryptographicUsageMask
-		}
-		return withReason(reason, kms.CodeInvalidArgument, "%s keys cannot be used for %s", a, extra)
+		return withReason(incompatibleMask(v), kms.CodeInvalidArgument, "%s keys cannot be used for %s", a, extra)
 	}
 	return nil
 }

@@ -79,7 +79,8 @@ func (c *call) create(p ttlv.Item) ([]ttlv.Item, error) {
 }
 
 // register imports a symmetric key given in clear (Raw or Transparent
-// Symmetric Key format) inside the mutually authenticated TLS channel. The
+// Symmetric Key format) inside the mutually authenticated TLS channel, or
+// a private key (see registerPrivate). The
 // key's origin becomes external; like created keys it is pre-active and
 // exportable unless Extractable is false.
 func (c *call) register(p ttlv.Item) ([]ttlv.Item, error) {
@@ -87,8 +88,12 @@ func (c *call) register(p ttlv.Item) ([]ttlv.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ot != ttlv.ObjectTypeSymmetricKey {
-		return nil, notSupported("Register takes symmetric keys only, not %s objects", ot)
+	switch ot {
+	case ttlv.ObjectTypeSymmetricKey:
+	case ttlv.ObjectTypePrivateKey:
+		return c.registerPrivate(p)
+	default:
+		return nil, notSupported("Register takes symmetric and private keys, not %s objects", ot)
 	}
 	obj, ok := p.Find(ttlv.TagSymmetricKey)
 	if !ok {

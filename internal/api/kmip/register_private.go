@@ -1,0 +1,169 @@
+package kmip
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+
+	"github.com/arcakms/arca/internal/api/kmip/ttlv"
+	"github.com/arcakms/arca/internal/crypto"
+	"github.com/arcakms/arca/internal/kms"
+	"github.com/arcakms/arca/internal/secret"
+)
+
+// registerPrivate imports a signing key pair given as its private key in
+// clear (PKCS#8, PKCS#1 for RSA, or SEC 1 ECPrivateKey) inside the
+// mutually authenticated TLS channel. The key becomes an Arca signing key
+// of origin external whose public half has the usual ":public"
+// identifier. Arca holds the material as PKCS#8, whatever format it came
+// in.
+func (c *call) registerPrivate(p ttlv.Item) ([]ttlv.Item, error) {
+	obj, ok := p.Find(ttlv.TagPrivateKey)
+	if !ok {
+		return nil, missingData("the PrivateKey object is required")
+	}
+	kb, err := readPrivateKeyBlock(obj)
+	if err != nil {
+		return nil, err
+	}
+	material := secret.New(kb.pkcs8)
+	defer material.Wipe() // the service wipes it too; this covers refusals before it
+	attrs, err := requestAttrs(p)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := parseKeySpec(attrs)
+	if err != nil {
+		return nil, err
+	}
+	if ks.hasMask && ks.mask&(ttlv.CryptographicUsageMaskEncrypt|ttlv.CryptographicUsageMaskDecrypt) != 0 {
+		return nil, withReason(incompatibleMask(c.v), kms.CodeInvalidArgument,
+			"registered private keys sign and verify: Arca has no KMIP encryption with key pairs")
+	}
+	alg, err := kb.algorithm()
+	if err != nil {
+		return nil, err
+	}
+	// What the client says about the key must match what the key is.
+	kalg, kbits, _ := kmipAlgorithm(alg)
+	for _, claimed := range []ttlv.CryptographicAlgorithm{kb.alg, ks.alg} {
+		if claimed != 0 && claimed != kalg && !(kalg == ttlv.CryptographicAlgorithmECDSA && claimed == ttlv.CryptographicAlgorithmEC) {
+			return nil, invalidField("the Cryptographic Algorithm %s contradicts the %s key material", claimed, kalg)
+		}
+	}
+	for _, claimed := range []int32{kb.bits, ks.bits} {
+		if claimed != 0 && claimed != kbits {
+			return nil, invalidField("the Cryptographic Length %d does not match the %d-bit key material", claimed, kbits)
+		}
+	}
+	if err := ks.checkMask(alg, c.v); err != nil {
+		return nil, err
+	}
+	req := ks.createRequest(alg, true)
+	req.Import = &kms.ImportMaterial{Plaintext: material}
+	k, err := c.s.svc.CreateKey(c.ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return []ttlv.Item{uidItem(objectRef{keyID: k.ID})}, nil
+}
+
+// privateKeyBlock is a registered private key, parsed.
+type privateKeyBlock struct {
+	key   any    // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
+	pkcs8 []byte // the key re-encoded as PKCS#8; the service wipes it
+	alg   ttlv.CryptographicAlgorithm
+	bits  int32
+}
+
+// readPrivateKeyBlock parses a PrivateKey object's key block.
+func readPrivateKeyBlock(obj ttlv.Item) (privateKeyBlock, error) {
+	var kb privateKeyBlock
+	b, ok := obj.Find(ttlv.TagKeyBlock)
+	if !ok {
+		return kb, missingData("the KeyBlock is required")
+	}
+	if _, ok := b.Find(ttlv.TagKeyWrappingData); ok {
+		return kb, notSupported("wrapped key material is not supported: register the key in clear over this mutually authenticated channel")
+	}
+	if _, ok := b.Find(ttlv.TagKeyCompressionType); ok {
+		return kb, withReason(ttlv.ResultReasonKeyCompressionTypeNotSupported, kms.CodeInvalidArgument, "key compression is not supported")
+	}
+	fit, ok := b.Find(ttlv.TagKeyFormatType)
+	f, ok2 := fit.Enum()
+	if !ok || !ok2 {
+		return kb, missingData("the KeyFormatType is required")
+	}
+	mat, ok := b.Find(ttlv.TagKeyValue, ttlv.TagKeyMaterial)
+	if !ok {
+		return kb, missingData("the KeyValue has no KeyMaterial")
+	}
+	der, ok := mat.Bytes()
+	if !ok || len(der) == 0 {
+		return kb, invalidField("the KeyMaterial must be the DER encoding the KeyFormatType names")
+	}
+	var err error
+	switch format := ttlv.KeyFormatType(f); format {
+	case ttlv.KeyFormatTypePKCS8:
+		kb.key, err = x509.ParsePKCS8PrivateKey(der)
+	case ttlv.KeyFormatTypePKCS1:
+		kb.key, err = x509.ParsePKCS1PrivateKey(der)
+	case ttlv.KeyFormatTypeECPrivateKey:
+		kb.key, err = x509.ParseECPrivateKey(der)
+	default:
+		return kb, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
+			"private keys are registered in PKCS8, PKCS1 (RSA) or ECPrivateKey format, not %s", format)
+	}
+	if err != nil {
+		// The parser's message may quote the input: say only what failed.
+		return kb, invalidField("the KeyMaterial is not a valid %s private key", ttlv.KeyFormatType(f))
+	}
+	if kb.pkcs8, err = x509.MarshalPKCS8PrivateKey(kb.key); err != nil {
+		return kb, invalidField("the private key cannot be held as PKCS#8")
+	}
+	if it, ok := b.Find(ttlv.TagCryptographicAlgorithm); ok {
+		e, ok := it.Enum()
+		if !ok {
+			return kb, invalidField("CryptographicAlgorithm must be an Enumeration")
+		}
+		kb.alg = ttlv.CryptographicAlgorithm(e)
+	}
+	if it, ok := b.Find(ttlv.TagCryptographicLength); ok {
+		if kb.bits, ok = it.Int(); !ok {
+			return kb, invalidField("CryptographicLength must be an Integer")
+		}
+	}
+	return kb, nil
+}
+
+// algorithm is the Arca signing algorithm of the parsed key.
+func (kb privateKeyBlock) algorithm() (crypto.Algorithm, error) {
+	switch k := kb.key.(type) {
+	case *rsa.PrivateKey:
+		return pairAlgorithm(ttlv.CryptographicAlgorithmRSA, int32(k.N.BitLen()), 0)
+	case *ecdsa.PrivateKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return crypto.ECDSAP256, nil
+		case elliptic.P384():
+			return crypto.ECDSAP384, nil
+		case elliptic.P521():
+			return crypto.ECDSAP521, nil
+		}
+		return "", invalidField("EC private keys must be on P-256, P-384 or P-521")
+	case ed25519.PrivateKey:
+		return crypto.Ed25519, nil
+	}
+	return "", invalidField("private keys must be RSA, ECDSA or Ed25519 keys")
+}
+
+// incompatibleMask is the result reason for a usage mask the key cannot
+// honour in KMIP version v.
+func incompatibleMask(v version) ttlv.ResultReason {
+	if v.atLeast(2, 0) {
+		return ttlv.ResultReasonIncompatibleCryptographicUsageMask
+	}
+	return ttlv.ResultReasonInvalidField
+}
