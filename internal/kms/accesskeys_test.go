@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,8 +85,16 @@ func TestAliases(t *testing.T) {
 	}
 	_, err := a.svc.CreateAlias(a.ctx(), "current", "app-1")
 	wantCode(t, "duplicate alias", err, CodeKeyExists)
-	if id, err := a.svc.ResolveAlias(a.ctx(), "current"); err != nil || id != k1.ID {
-		t.Fatalf("resolve: %q, %v", id, err)
+	resolve := func(ctx context.Context, alias string) string {
+		t.Helper()
+		k, err := a.svc.GetKey(ctx, AliasPrefix+alias)
+		if err != nil {
+			t.Fatalf("resolve %s: %v", alias, err)
+		}
+		return k.ID
+	}
+	if id := resolve(a.ctx(), "current"); id != k1.ID {
+		t.Fatalf("alias names %q", id)
 	}
 	custodian := rootCtx(t, a.svc, a.login(t, "cust", []access.Binding{role(access.RoleKeyCustodian, "key:app-*")}))
 	_, err = a.svc.UpdateAlias(custodian, "current", "other-1")
@@ -93,23 +102,77 @@ func TestAliases(t *testing.T) {
 	if _, err := a.svc.UpdateAlias(a.ctx(), "current", "other-1"); err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := a.svc.ResolveAlias(a.ctx(), "current"); id != k2.ID {
+	if id := resolve(a.ctx(), "current"); id != k2.ID {
 		t.Fatalf("alias after update names %q", id)
 	}
 	err = a.svc.DeleteAlias(custodian, "current")
 	wantCode(t, "delete an alias of a key out of scope", err, CodeForbidden)
-	if _, err := a.svc.CreateAlias(custodian, "mine", "app-1"); err != nil {
+	if _, err := a.svc.CreateAlias(custodian, "app-mine", "app-1"); err != nil {
 		t.Fatal(err)
 	}
 	list, err := a.svc.ListAliases(custodian, "")
-	if err != nil || len(list) != 1 || list[0].Name != "mine" {
+	if err != nil || len(list) != 1 || list[0].Name != "app-mine" {
 		t.Fatalf("custodian's aliases: %+v, %v", list, err)
 	}
 	if err := a.svc.DeleteAlias(a.ctx(), "current"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.svc.ResolveAlias(a.ctx(), "current")
+	_, err = a.svc.GetKey(a.ctx(), AliasPrefix+"current")
 	wantCode(t, "deleted alias", err, CodeKeyNotFound)
+}
+
+// TestAliasesCannotCaptureNames: an alias cannot take a key's name (which
+// "alias/NAME" would otherwise reach) nor a key an alias's; a custodian
+// names aliases only within its own scope; an alias does not reveal the
+// name of a key the caller may not use; and an alias moves only between
+// keys of one purpose.
+func TestAliasesCannotCaptureNames(t *testing.T) {
+	t.Parallel()
+	a := newAccEnv(t)
+	prod := a.createKey("prod-data", "aes-256-gcm")
+	a.createKey("team-a-evil", "aes-256-gcm")
+	a.createKey("team-a-mac", "hmac-sha256")
+	a.newIdentity(t, "app", []access.Binding{role(access.RoleCryptoUser, "key:prod-*")})
+	app := rootCtx(t, a.svc, a.issue(t, "app", time.Hour).Token)
+	cust := rootCtx(t, a.svc, a.login(t, "cust-a", []access.Binding{role(access.RoleKeyCustodian, "key:team-a-*")}))
+
+	// Before any alias exists, alias/prod-data is the key prod-data.
+	res, err := a.svc.Encrypt(app, EncryptRequest{Key: AliasPrefix + "prod-data", Plaintext: []byte("x")})
+	if err != nil || res.KeyID != prod.ID {
+		t.Fatalf("encrypt under alias/prod-data: %+v, %v", res, err)
+	}
+	// Neither the team-a custodian nor even the root token can point
+	// alias/prod-data elsewhere.
+	_, err = a.svc.CreateAlias(cust, "prod-data", "team-a-evil")
+	wantCode(t, "custodian takes a key's name as an alias", err, CodeForbidden)
+	_, err = a.svc.CreateAlias(a.ctx(), "prod-data", "team-a-evil")
+	wantCode(t, "an alias takes a key's name", err, CodeKeyExists)
+	_, err = a.svc.CreateAlias(cust, "prod-current", "team-a-evil")
+	wantCode(t, "custodian names an alias outside its scope", err, CodeForbidden)
+	if res, err := a.svc.Encrypt(app, EncryptRequest{Key: AliasPrefix + "prod-data", Plaintext: []byte("x")}); err != nil || res.KeyID != prod.ID {
+		t.Fatalf("alias/prod-data after the refusals: %+v, %v", res, err)
+	}
+
+	// A key cannot take an alias's name.
+	if _, err := a.svc.CreateAlias(cust, "team-a-current", "team-a-evil"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.svc.CreateKey(a.ctx(), CreateKeyRequest{Name: "team-a-current"})
+	wantCode(t, "a key takes an alias's name", err, CodeKeyExists)
+
+	// An identity that may not use the key learns the alias, not the key.
+	_, err = a.svc.GetKey(app, AliasPrefix+"team-a-current")
+	wantCode(t, "read through an alias out of scope", err, CodeForbidden)
+	if strings.Contains(err.Error(), "team-a-evil") || !strings.Contains(err.Error(), "team-a-current") {
+		t.Fatalf("the refusal names the key behind the alias: %v", err)
+	}
+	// An unknown alias and an alias out of scope are refused alike.
+	_, err2 := a.svc.GetKey(app, AliasPrefix+"team-a-nothing")
+	wantCode(t, "read through an unknown alias", err2, CodeForbidden)
+
+	// An alias moves only to a key of the same purpose.
+	_, err = a.svc.UpdateAlias(cust, "team-a-current", "team-a-mac")
+	wantCode(t, "move an encryption alias to a MAC key", err, CodeInvalidArgument)
 }
 
 // TestLabelUpdates: label changes apply to the labels as stored (other

@@ -6,14 +6,28 @@ import (
 	"time"
 
 	"github.com/arcakms/arca/internal/access"
+	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
 
 // Aliases are extra names of keys, which can move from one key to another
 // (the AWS KMS API's aliases): a client that names a key by alias follows
-// it when the alias is updated, while the key's own name never changes. An
-// alias is resolved before the operation, which then authorizes and audits
-// on the key it resolves to.
+// it when the alias is updated, while the key's own name never changes.
+//
+// Any operation that takes a key reference takes "alias/NAME" too. It
+// resolves to the key the alias points to, then authorizes and audits on
+// that key; a caller who may not use that key is refused in the alias's
+// name, so an alias does not reveal the name of a key outside the caller's
+// grants. Where no alias NAME exists, "alias/NAME" names the key NAME.
+//
+// Aliases and key names share one name space: an alias cannot take a key's
+// name, nor a key an alias's. Creating, moving or deleting an alias needs
+// key:update on the keys it points to and on the alias itself, which
+// policies see as a key of the alias's name with its target's labels; so a
+// custodian of "team-a-*" keys names aliases "team-a-*" only.
+
+// AliasPrefix marks a key reference as an alias name.
+const AliasPrefix = "alias/"
 
 // Operation names of aliases, in audit records.
 const (
@@ -48,15 +62,22 @@ func aliasNotFound(name string) *Error {
 	return Errorf(CodeKeyNotFound, "alias %q not found", truncate(name, 140))
 }
 
-// CreateAlias names key by alias name. Needs key:update on the key.
+// CreateAlias names key by alias name. Needs key:update on the key and on
+// the alias (see [AliasPrefix]).
 func (s *Service) CreateAlias(ctx context.Context, name, key string) (*Alias, error) {
 	return s.setAlias(ctx, OpAliasCreate, name, key, true)
 }
 
-// UpdateAlias moves an alias to another key. Needs key:update on both
-// keys.
+// UpdateAlias moves an alias to another key of the same purpose. Needs
+// key:update on both keys and on the alias.
 func (s *Service) UpdateAlias(ctx context.Context, name, key string) (*Alias, error) {
 	return s.setAlias(ctx, OpAliasUpdate, name, key, false)
+}
+
+// aliasResource is the access-control view of alias name pointing to key:
+// a key of the alias's name with the key's labels.
+func aliasResource(name string, key *keyRecord) access.Resource {
+	return access.Resource{Key: name, Labels: key.Labels}
 }
 
 func (s *Service) setAlias(ctx context.Context, op, name, key string, create bool) (out *Alias, err error) {
@@ -82,10 +103,18 @@ func (s *Service) setAlias(ctx context.Context, op, name, key string, create boo
 	if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(ck.rec), nil); err != nil {
 		return nil, err
 	}
+	if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, ck.rec), nil); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	rec := &aliasRecord{Name: name, KeyID: ck.rec.ID, CreatedAt: now, UpdatedAt: now}
 	err = s.update(ctx, op, t, func(tx storage.Tx) error {
 		if create {
+			if _, err := tx.Get(nsKeyNames, name); err == nil {
+				return errAliasIsKeyName
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
 			v, err := encodeRecord(kr, nsAliases, name, rec)
 			if err != nil {
 				return err
@@ -105,6 +134,15 @@ func (s *Service) setAlias(ctx context.Context, op, name, key string, create boo
 		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(old), nil); err != nil {
 			return err
 		}
+		if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, old), nil); err != nil {
+			return err
+		}
+		if p := old.Algorithm.Purpose(); p != ck.rec.Algorithm.Purpose() {
+			// Clients that name the alias would break, or worse, silently
+			// change what they do.
+			return Errorf(CodeInvalidArgument, "alias %q names a key of purpose %s: it can only move to another such key, not to a key of purpose %s",
+				name, p, ck.rec.Algorithm.Purpose())
+		}
 		rec.CreatedAt = cur.CreatedAt
 		v, err := encodeRecord(kr, nsAliases, name, rec)
 		if err != nil {
@@ -114,6 +152,8 @@ func (s *Service) setAlias(ctx context.Context, op, name, key string, create boo
 		return err
 	})
 	switch {
+	case errors.Is(err, errAliasIsKeyName):
+		return nil, Errorf(CodeKeyExists, "%q is the name of a key: aliases and key names share one name space", name)
 	case errors.Is(err, storage.ErrExists):
 		return nil, Errorf(CodeKeyExists, "alias %q already exists", name)
 	case errors.Is(err, storage.ErrNotFound):
@@ -125,8 +165,15 @@ func (s *Service) setAlias(ctx context.Context, op, name, key string, create boo
 	return &a, nil
 }
 
+// errAliasIsKeyName refuses an alias that would take a key's name, and
+// errKeyNameIsAlias a key that would take an alias's.
+var (
+	errAliasIsKeyName = errors.New("the alias name is a key name")
+	errKeyNameIsAlias = errors.New("the key name is an alias name")
+)
+
 // DeleteAlias removes an alias; the key is untouched. Needs key:update on
-// the key it names.
+// the key it names and on the alias.
 func (s *Service) DeleteAlias(ctx context.Context, name string) (err error) {
 	t := &target{resource: truncate(name, 140)}
 	defer func() { err = s.finish(ctx, OpAliasDelete, t, err) }()
@@ -149,6 +196,9 @@ func (s *Service) DeleteAlias(ctx context.Context, name string) (err error) {
 		}
 		t.keyID = key.ID
 		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(key), nil); err != nil {
+			return err
+		}
+		if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, key), nil); err != nil {
 			return err
 		}
 		return tx.Delete(nsAliases, name)
@@ -212,29 +262,29 @@ func (s *Service) ListAliases(ctx context.Context, key string) (out []Alias, err
 	return out, nil
 }
 
-// ResolveAlias returns the id of the key an alias names, for an adapter
-// to operate on; the operation then authorizes and audits on that key.
-// An unknown alias is key_not_found; nothing is audited here (the adapter
-// audits the refused request).
-func (s *Service) ResolveAlias(ctx context.Context, name string) (string, error) {
-	kr, err := s.unsealed()
-	if err != nil {
-		return "", err
-	}
-	defer kr.Release()
+// resolveAlias resolves "alias/name" for an operation performing action:
+// the key the alias points to, or else the key called name. The operation
+// then authorizes on the key; a refusal names the alias, not the key.
+func (s *Service) resolveAlias(ctx context.Context, kr *seal.Keyring, name string, t *target, action access.Action) (*cachedKey, error) {
 	if !namePattern.MatchString(name) {
-		return "", aliasNotFound(name)
+		return nil, s.maskNotFound(ctx, t, aliasNotFound(name), name, action)
 	}
 	var rec aliasRecord
-	err = s.store.View(ctx, func(tx storage.Tx) error {
+	err := s.store.View(ctx, func(tx storage.Tx) error {
 		_, err := getRecord(tx, kr, nsAliases, name, &rec)
 		return err
 	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return "", aliasNotFound(name)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		ck, err := s.resolve(ctx, kr, name) // a key name serves as an alias
+		return ck, s.maskNotFound(ctx, t, err, name, action)
+	case err != nil:
+		return nil, storageError("resolve alias", err)
 	}
+	ck, err := s.resolve(ctx, kr, rec.KeyID)
 	if err != nil {
-		return "", storageError("resolve alias", err)
+		return nil, s.maskNotFound(ctx, t, err, name, action)
 	}
-	return rec.KeyID, nil
+	t.alias, t.aliasOf = name, ck.rec.Name
+	return ck, nil
 }

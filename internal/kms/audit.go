@@ -59,6 +59,9 @@ type target struct {
 	// compromisedUse marks a decrypt that used a compromised key or
 	// version under allow_compromised.
 	compromisedUse bool
+	// alias is the alias the key reference named, and aliasOf the name of
+	// the key it resolved to: refusals name the alias, not the key.
+	alias, aliasOf string
 	// audited is set once the success record was written inside a storage
 	// transaction (see update), so finish does not write a second one.
 	audited bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/seal"
@@ -39,7 +40,10 @@ func (s *Service) authorize(ctx context.Context, t *target, action access.Action
 	}
 	t.denyReason = string(d.Reason)
 	what := string(action)
-	if res.Key != "" {
+	switch {
+	case res.Key != "" && t.alias != "" && res.Key == t.aliasOf:
+		what += " on alias " + `"` + t.alias + `"`
+	case res.Key != "":
 		what += " on key " + `"` + res.Key + `"`
 	}
 	return Errorf(CodeForbidden, "identity %q may not %s: %s", id.IdentityName, what, d.Reason)
@@ -85,7 +89,13 @@ func effectivePolicies(rec *identityRecord, named map[string]access.Policy) []ac
 // could perform the action on a key of that name; others get the same
 // refusal as for an existing key they may not use, so that no one learns
 // which key names exist outside their grants.
+//
+// A reference "alias/NAME" names the key alias NAME points to or, when
+// there is no such alias, the key named NAME (see [AliasPrefix]).
 func (s *Service) resolveFor(ctx context.Context, kr *seal.Keyring, ref string, t *target, action access.Action) (*cachedKey, error) {
+	if name, ok := strings.CutPrefix(ref, AliasPrefix); ok {
+		return s.resolveAlias(ctx, kr, name, t, action)
+	}
 	ck, err := s.resolve(ctx, kr, ref)
 	return ck, s.maskNotFound(ctx, t, err, ref, action)
 }

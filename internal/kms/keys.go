@@ -474,6 +474,11 @@ func (s *Service) createKey(ctx context.Context, kr *seal.Keyring, id *Identity,
 				return err
 			}
 		}
+		if _, err := tx.Get(nsAliases, rec.Name); err == nil {
+			return errKeyNameIsAlias
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
 		idx, err := encodeRecord(kr, nsKeyNames, rec.Name, nameIndex{ID: rec.ID})
 		if err != nil {
 			return err
@@ -495,6 +500,9 @@ func (s *Service) createKey(ctx context.Context, kr *seal.Keyring, id *Identity,
 	})
 	if err != nil {
 		s.discardHSMKey(hk)
+	}
+	if errors.Is(err, errKeyNameIsAlias) {
+		return nil, Errorf(CodeKeyExists, "%q is the name of an alias: aliases and key names share one name space", req.Name)
 	}
 	if errors.Is(err, storage.ErrExists) {
 		return nil, Errorf(CodeKeyExists, "a key named %q already exists", req.Name)

@@ -51,6 +51,12 @@ type ChangeStateRequest struct {
 	// WaitingDays is the destruction waiting period for
 	// schedule-destruction: 1..365 days, default 30.
 	WaitingDays int
+	// SuspendFirst, with schedule-destruction of a key, suspends an active
+	// key and schedules its destruction in one step (needing key:lifecycle
+	// as well as key:destroy), so that either both happen or neither does;
+	// cancelling the destruction then leaves the key suspended. It serves
+	// APIs whose deletion applies to enabled keys (the AWS KMS API).
+	SuspendFirst bool
 }
 
 // apply moves t through action a, keeping the prior state for a later
@@ -180,6 +186,14 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 		}
 		next := *cur
 		now := s.now().UTC()
+		if req.SuspendFirst && a == lifecycle.ScheduleDestruction && cur.State == lifecycle.Active {
+			if err := s.authorize(ctx, t, access.KeyLifecycle, keyResource(cur), nil); err != nil {
+				return err
+			}
+			if err := next.apply(lifecycle.Suspend, 0, now); err != nil {
+				return err
+			}
+		}
 		if err := next.apply(a, waiting, now); err != nil {
 			return err
 		}

@@ -130,6 +130,8 @@ type rotateOptions struct {
 	// the rotation's transaction (it spends the import token).
 	imported *secret.Bytes
 	consume  func(storage.Tx) error
+	// activateFirst activates a pre-active key that had no version yet.
+	activateFirst bool
 }
 
 var errRotationNotNeeded = errors.New("rotation no longer needed")
@@ -182,6 +184,11 @@ func (s *Service) rotate(ctx context.Context, kr *seal.Keyring, ref, op string, 
 			next := *cur
 			next.PrimaryVersion = cur.PrimaryVersion + 1
 			next.UpdatedAt, next.PrimarySince = now, now
+			if o.activateFirst && cur.PrimaryVersion == 0 && cur.State == lifecycle.PreActive {
+				if err := next.apply(lifecycle.Activate, 0, now); err != nil {
+					return err
+				}
+			}
 			if cur.Algorithm != ck.rec.Algorithm || cur.Origin != ck.rec.Origin || cur.Protection != ck.rec.Protection {
 				return errTampered(nsKeys, cur.ID)
 			}

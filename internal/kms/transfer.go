@@ -249,6 +249,10 @@ type ImportVersionRequest struct {
 	// CompromiseVersions marks these older versions compromised in the same
 	// step: the emergency rotation of a key with imported material.
 	CompromiseVersions []uint32
+	// ActivatePending activates a pre-active key pending import together
+	// with its first material (needing key:lifecycle as well), so that
+	// either both happen or neither does: the AWS KMS API's import.
+	ActivatePending bool
 }
 
 // ImportKeyVersion adds a version with imported material to a key of
@@ -274,7 +278,8 @@ func (s *Service) ImportKeyVersion(ctx context.Context, req ImportVersionRequest
 	if err := s.authorize(ctx, t, access.KeyImport, keyResource(ck.rec), nil); err != nil {
 		return nil, err
 	}
-	if len(req.CompromiseVersions) > 0 {
+	activate := req.ActivatePending && ck.rec.PrimaryVersion == 0 && ck.rec.State == lifecycle.PreActive
+	if len(req.CompromiseVersions) > 0 || activate {
 		if err := s.authorize(ctx, t, access.KeyLifecycle, keyResource(ck.rec), nil); err != nil {
 			return nil, err
 		}
@@ -291,7 +296,7 @@ func (s *Service) ImportKeyVersion(ctx context.Context, req ImportVersionRequest
 		return nil, err
 	}
 	defer material.Wipe()
-	rec, err := s.rotate(ctx, kr, ck.rec.ID, OpKeyImport, t, rotateOptions{by: id.ID, imported: material, consume: consume, compromise: versions})
+	rec, err := s.rotate(ctx, kr, ck.rec.ID, OpKeyImport, t, rotateOptions{by: id.ID, imported: material, consume: consume, compromise: versions, activateFirst: activate})
 	if err != nil {
 		return nil, err
 	}

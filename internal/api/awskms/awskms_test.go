@@ -32,6 +32,8 @@ type env struct {
 	auditPath string
 	id, sec   string
 	now       time.Time
+	// rctx carries the root identity, for set-up through the service.
+	rctx context.Context
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,7 +69,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: svc, auditPath: filepath.Join(dir, "audit.log"), id: k.ID, sec: k.Secret, now: time.Now()}
+	e := &env{t: t, svc: svc, auditPath: filepath.Join(dir, "audit.log"), id: k.ID, sec: k.Secret, now: time.Now(), rctx: rctx}
 	e.h = New(svc, Options{Logger: logger, Now: func() time.Time { return e.now }})
 	return e
 }
@@ -75,6 +77,20 @@ func newEnv(t *testing.T) *env {
 // send signs a request with the AWS SDK's signer (after before, if set),
 // lets tamper change it after signing, and serves it.
 func (e *env) send(target, body string, sign func(*signing), tamper func(*http.Request)) (int, map[string]string) {
+	e.t.Helper()
+	status, raw := e.serve(target, body, sign, tamper)
+	out := map[string]string{}
+	_ = json.Unmarshal(raw, &out)
+	return status, out
+}
+
+// sendRaw is send returning the raw response body.
+func (e *env) sendRaw(target, body string, sign func(*signing)) (int, []byte) {
+	e.t.Helper()
+	return e.serve(target, body, sign, nil)
+}
+
+func (e *env) serve(target, body string, sign func(*signing), tamper func(*http.Request)) (int, []byte) {
 	e.t.Helper()
 	s := signing{id: e.id, secret: e.sec, at: e.now, region: "us-east-1"}
 	if sign != nil {
@@ -94,9 +110,7 @@ func (e *env) send(target, body string, sign func(*signing), tamper func(*http.R
 	}
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
-	out := map[string]string{}
-	_ = json.Unmarshal(w.Body.Bytes(), &out)
-	return w.Code, out
+	return w.Code, w.Body.Bytes()
 }
 
 type signing struct {

@@ -105,6 +105,14 @@ func decrypt(c *call, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ct, err := crypto.Parse(text)
+	if err != nil {
+		return nil, &apiError{Type: "InvalidCiphertextException", Message: "CiphertextBlob is not a ciphertext of this server", Status: 400}
+	}
+	alg := encryptionAlgorithm(ct.Algorithm)
+	if in.EncryptionAlgorithm != "" && in.EncryptionAlgorithm != alg {
+		return nil, &apiError{Type: "InvalidKeyUsageException", Message: "the ciphertext was made with " + alg + ", not " + in.EncryptionAlgorithm, Status: 400}
+	}
 	ref := ""
 	if in.KeyID != "" {
 		if ref, err = c.keyRef(in.KeyID); err != nil {
@@ -116,10 +124,6 @@ func decrypt(c *call, body []byte) (any, error) {
 		return nil, err
 	}
 	defer res.Plaintext.Wipe()
-	alg := "SYMMETRIC_DEFAULT"
-	if c, err := crypto.Parse(text); err == nil {
-		alg = encryptionAlgorithm(c.Algorithm)
-	}
 	return &plaintextOut{KeyID: c.arn(res.KeyID), Plaintext: append([]byte(nil), res.Plaintext.Reveal()...), EncryptionAlgorithm: alg}, nil
 }
 
@@ -343,7 +347,7 @@ func verify(c *call, body []byte) (any, error) {
 		return nil, err
 	}
 	if !res.Valid {
-		return nil, &apiError{Type: "KMSInvalidSignatureException", Message: "the signature is not valid", Status: 400}
+		return nil, &apiError{Type: "KMSInvalidSignatureException", Message: "the signature is not valid", Status: 400, result: true}
 	}
 	return map[string]any{"KeyId": c.arn(res.KeyID), "SignatureValid": true, "SigningAlgorithm": in.SigningAlgorithm}, nil
 }
@@ -399,7 +403,7 @@ func verifyMac(c *call, body []byte) (any, error) {
 		return nil, err
 	}
 	if !res.Valid {
-		return nil, &apiError{Type: "KMSInvalidMacException", Message: "the MAC is not valid", Status: 400}
+		return nil, &apiError{Type: "KMSInvalidMacException", Message: "the MAC is not valid", Status: 400, result: true}
 	}
 	return map[string]any{"KeyId": c.arn(res.KeyID), "MacValid": true, "MacAlgorithm": in.MacAlgorithm}, nil
 }

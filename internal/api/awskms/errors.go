@@ -14,6 +14,10 @@ type apiError struct {
 	Type    string
 	Message string
 	Status  int
+	// result marks an answer to a request the service performed and
+	// audited (an invalid signature is a verification's result): it is
+	// not audited again as a refusal.
+	result bool
 }
 
 func (e *apiError) Error() string { return e.Type + ": " + e.Message }

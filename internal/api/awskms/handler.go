@@ -131,7 +131,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res, err := o.run(c, body)
 	if err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) {
+		if errors.As(err, &ae) && !ae.result {
 			h.refuse(ctx, w, o.op, ae) // refused here, before the service: audit it
 			return
 		}

@@ -68,16 +68,12 @@ func importKeyMaterial(c *call, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := c.h.svc.ImportKeyVersion(c.ctx, kms.ImportVersionRequest{Key: ref,
+	// The first material of a key pending import enables it, in the same
+	// step.
+	k, err := c.h.svc.ImportKeyVersion(c.ctx, kms.ImportVersionRequest{Key: ref, ActivatePending: true,
 		ImportMaterial: kms.ImportMaterial{Token: string(in.ImportToken), WrappedMaterial: in.EncryptedKeyMaterial}})
 	if err != nil {
 		return nil, err
-	}
-	if k.State == "pre-active" && k.PrimaryVersion == 1 {
-		// The first material of a key pending import enables it.
-		if _, err := c.changeState(k.ID, "activate"); err != nil {
-			return nil, err
-		}
 	}
 	return map[string]any{"KeyId": c.arn(k.ID)}, nil
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // keyRef turns an AWS KeyId (key id, key ARN, alias/NAME or alias ARN)
-// into a reference the service resolves: a key id, or a key name.
+// into a reference the service resolves: a key id, a key name, or
+// alias/NAME, which the service resolves to the key the alias names.
 func (c *call) keyRef(keyID string) (string, error) {
 	if keyID == "" {
 		return "", validation("KeyId is required")
@@ -23,19 +24,15 @@ func (c *call) keyRef(keyID string) (string, error) {
 			return "", &apiError{Type: "NotFoundException", Message: "invalid ARN " + truncate(keyID, 140), Status: 400}
 		}
 		ref = parts[5]
-		if id, ok := strings.CutPrefix(ref, "key/"); ok {
-			return id, nil
+		if !strings.HasPrefix(ref, "key/") && !strings.HasPrefix(ref, kms.AliasPrefix) {
+			return "", &apiError{Type: "NotFoundException", Message: "invalid ARN " + truncate(keyID, 140), Status: 400}
 		}
+		ref = strings.TrimPrefix(ref, "key/")
 	}
-	name, ok := strings.CutPrefix(ref, "alias/")
-	if !ok {
-		return ref, nil
+	if ref == "" || ref == kms.AliasPrefix {
+		return "", &apiError{Type: "NotFoundException", Message: "KeyId " + truncate(keyID, 140) + " names no key or alias", Status: 400}
 	}
-	id, err := c.h.svc.ResolveAlias(c.ctx, name)
-	if kms.CodeOf(err) == kms.CodeKeyNotFound {
-		return name, nil // an Arca key name serves as an alias
-	}
-	return id, err
+	return ref, nil
 }
 
 // arn is a key's ARN in the request's region.

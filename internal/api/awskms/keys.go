@@ -261,14 +261,9 @@ func scheduleKeyDeletion(c *call, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.State == "active" {
-		// An enabled key is disabled first, so a cancelled deletion
-		// leaves it disabled, as AWS does.
-		if k, err = c.changeState(k.ID, "suspend"); err != nil {
-			return nil, err
-		}
-	}
-	k, err = c.h.svc.ChangeKeyState(c.ctx, kms.ChangeStateRequest{Key: k.ID, Action: "schedule-destruction", WaitingDays: days})
+	// An enabled key is disabled in the same step, so a cancelled deletion
+	// leaves it disabled, as AWS does, and a refused one leaves it enabled.
+	k, err = c.h.svc.ChangeKeyState(c.ctx, kms.ChangeStateRequest{Key: k.ID, Action: "schedule-destruction", WaitingDays: days, SuspendFirst: true})
 	if err != nil {
 		return nil, err
 	}
