@@ -120,28 +120,51 @@ func (s *Service) RotateKeyring(ctx context.Context) (res *KeyringStatus, err er
 	if err := s.dualControl(ctx, kr, t, gated{action: access.SysRekey, op: OpRotateKeyring, summary: OpRotateKeyring, parts: []string{OpRotateKeyring}}); err != nil {
 		return nil, err
 	}
-	if err := s.loadGenerations(ctx, kr); err != nil {
-		return nil, err
-	}
-	rot, err := kr.PrepareRotation(s.now())
-	if err != nil {
-		return nil, internal("rotate the keyring", err)
-	}
-	t.resource = fmt.Sprint(rot.Generation)
+	// The rotation is prepared from the generations as stored, read in
+	// the transaction that writes the new set: two rotations, on this node
+	// or on two, cannot both write the same next generation (the second
+	// one's compare-and-swap fails), so no generation's key is ever lost.
+	s.rotateKeyringMu.Lock()
+	defer s.rotateKeyringMu.Unlock()
+	var rot *seal.Rotation
 	err = s.update(ctx, OpRotateKeyring, t, func(tx storage.Tx) error {
+		if rot != nil { // a retried transaction
+			rot.Discard()
+			rot = nil
+		}
+		var rev uint64
 		it, err := tx.Get(nsSys, keyringGenerationsKey)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := kr.LoadGenerations(it.Value); err != nil {
+				return &Error{Code: CodeRecordTampered, Message: "the stored keyring generations failed their integrity check", Err: err}
+			}
+			rev = it.Revision
+		}
+		if rot, err = kr.PrepareRotation(s.now()); err != nil {
+			return internal("rotate the keyring", err)
+		}
+		t.resource = fmt.Sprint(rot.Generation)
+		if rev == 0 {
 			_, err = tx.Create(nsSys, keyringGenerationsKey, rot.Blob)
-		case err == nil:
-			_, err = tx.CompareAndSwap(nsSys, keyringGenerationsKey, rot.Blob, it.Revision)
+		} else {
+			_, err = tx.CompareAndSwap(nsSys, keyringGenerationsKey, rot.Blob, rev)
 		}
 		return err
 	})
-	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrExists) {
-		return nil, Errorf(CodeConflict, "the keyring was rotated concurrently; try again")
+	if err != nil && rot != nil {
+		rot.Discard()
 	}
-	if err != nil {
+	var ke *Error
+	switch {
+	case errors.As(err, &ke):
+		return nil, ke
+	case errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrExists):
+		return nil, Errorf(CodeConflict, "the keyring was rotated concurrently; try again")
+	case err != nil:
 		return nil, storageError("store the keyring generations", err)
 	}
 	if err := kr.Install(rot); err != nil {

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 
 	"github.com/arcakms/arca/internal/access"
@@ -138,5 +139,51 @@ func TestRotateKeyringNeedsRekeyPermission(t *testing.T) {
 	wantCode(t, "rotate keyring as custodian", err, CodeForbidden)
 	if _, err := a.svc.KeyringStatus(cctx); err == nil {
 		t.Fatal("a custodian read the keyring status")
+	}
+}
+
+// TestConcurrentKeyringRotations: rotations racing each other each either
+// add one generation or are refused as a conflict, the keyring in memory
+// agrees with the stored one, and what was sealed after them opens again
+// after a restart.
+func TestConcurrentKeyringRotations(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, envConfig{})
+	e.initAndUnseal(1, 1)
+	ctx := e.ctx()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 8 {
+		wg.Go(func() {
+			_, err := e.svc.RotateKeyring(ctx)
+			switch CodeOf(err) {
+			case "":
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			case CodeConflict:
+			default:
+				t.Errorf("rotate: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	st, err := e.svc.KeyringStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok == 0 || st.Current != uint32(1+ok) || len(st.Generations) != 1+ok {
+		t.Fatalf("%d rotations succeeded; status %+v", ok, st)
+	}
+	e.createKey("after", "aes-256-gcm")
+	ct := encryptSome(t, e.svc, ctx, "after")
+	if _, err := e.svc.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.unseal(e.shares[:1]...)
+	decryptAll(t, e.svc, ctx, []string{ct})
+	if st, err := e.svc.KeyringStatus(ctx); err != nil || st.Current != uint32(1+ok) {
+		t.Fatalf("after a restart: %+v, %v", st, err)
 	}
 }

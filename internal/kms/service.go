@@ -71,7 +71,9 @@ type Service struct {
 	// rewrapped is the keyring generation every stored blob was last
 	// found sealed under (0: not checked since start).
 	rewrapped atomic.Uint32
-	unsealer  seal.Unsealer
+	// rotateKeyringMu serialises this node's keyring rotations.
+	rotateKeyringMu sync.Mutex
+	unsealer        seal.Unsealer
 	// rootGen collects the shares of a break-glass root token generation.
 	rootGen seal.Unsealer
 

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -142,6 +143,13 @@ func (k *Keyring) PrepareRotation(now time.Time) (*Rotation, error) {
 	return &Rotation{Generation: id, Blob: blob, next: next}, nil
 }
 
+// Discard wipes the key of a rotation that was not installed.
+func (r *Rotation) Discard() {
+	if g := r.next.byID[r.Generation]; g != nil {
+		g.key.Wipe()
+	}
+}
+
 // Install makes a prepared rotation's generation current. A rotation
 // prepared from an older state (another rotation installed meanwhile) is
 // refused, so no generation is ever lost.
@@ -181,6 +189,17 @@ func (k *Keyring) LoadGenerations(blob []byte) error {
 	}
 	for {
 		cur := k.gens.Load()
+		for id, g := range loaded.byID {
+			// A generation held here that the store records with another
+			// key means one of the two was never the stored truth: refuse
+			// rather than seal with a key the store does not hold.
+			if held := cur.byID[id]; held != nil && subtle.ConstantTimeCompare(held.key.Reveal(), g.key.Reveal()) != 1 {
+				for _, lg := range loaded.byID {
+					lg.key.Wipe()
+				}
+				return fmt.Errorf("keyring generation %d differs from the one held: %w", id, ErrTampered)
+			}
+		}
 		next := &generationSet{current: loaded.current, byID: map[uint32]*keyGeneration{}}
 		for id, g := range loaded.byID {
 			next.byID[id] = g
