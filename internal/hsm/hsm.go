@@ -40,6 +40,10 @@ type Config struct {
 // cannot be used now (the seal stays closed and is retried).
 var ErrUnavailable = errors.New("hsm: unavailable")
 
+// errClosed is a call on a connection closed meanwhile (Reconnecting
+// retries it on the new one).
+var errClosed = fmt.Errorf("%w: the connection to the token is closed", ErrUnavailable)
+
 // ErrNoKey means no key has the label.
 var ErrNoKey = errors.New("hsm: no such key")
 
@@ -49,9 +53,13 @@ type HSM struct {
 	module   string
 	slot     uint
 	sessions chan pkcs11.SessionHandle
-	mu       sync.Mutex
-	keys     map[objectKey]pkcs11.ObjectHandle
-	closed   bool
+	// life is held shared by every call in flight and exclusively by
+	// Close, which so waits for them before it closes their sessions and
+	// finalises the module they call into.
+	life   sync.RWMutex
+	closed bool
+	mu     sync.Mutex // guards keys
+	keys   map[objectKey]pkcs11.ObjectHandle
 }
 
 // Open loads the module, finds the token, opens the session pool and logs
@@ -114,20 +122,45 @@ func findSlot(ctx *pkcs11.Ctx, cfg Config) (uint, error) {
 	return 0, fmt.Errorf("%w: no token in slot %d", ErrUnavailable, cfg.Slot)
 }
 
+// brokenCodes are the PKCS#11 results that mean the connection to the
+// token, not the request, failed.
+var brokenCodes = []uint{
+	pkcs11.CKR_GENERAL_ERROR, pkcs11.CKR_HOST_MEMORY, pkcs11.CKR_DEVICE_ERROR, pkcs11.CKR_DEVICE_MEMORY,
+	pkcs11.CKR_DEVICE_REMOVED, pkcs11.CKR_TOKEN_NOT_PRESENT, pkcs11.CKR_TOKEN_NOT_RECOGNIZED,
+	pkcs11.CKR_SESSION_CLOSED, pkcs11.CKR_SESSION_HANDLE_INVALID, pkcs11.CKR_USER_NOT_LOGGED_IN,
+	pkcs11.CKR_CRYPTOKI_NOT_INITIALIZED, pkcs11.CKR_FUNCTION_FAILED,
+}
+
+// broken reports whether err means the connection to the token is unusable.
+func broken(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	for _, c := range brokenCodes {
+		if isCode(err, c) {
+			return true
+		}
+	}
+	return false
+}
+
 func isCode(err error, code uint) bool {
 	var e pkcs11.Error
 	return errors.As(err, &e) && uint(e) == code
 }
 
-// Close logs out, closes the sessions and unloads the module.
+// Close waits for the calls in flight, closes the sessions and unloads the
+// module. Calls made after it fail with ErrUnavailable.
 func (h *HSM) Close() {
-	h.mu.Lock()
+	h.life.Lock()
+	defer h.life.Unlock()
 	if h.closed {
-		h.mu.Unlock()
 		return
 	}
 	h.closed = true
-	h.mu.Unlock()
 	// No logout: the login belongs to every user of the module in this
 	// process, and ends when the last one finalises it.
 	for len(h.sessions) > 0 {
@@ -182,8 +215,13 @@ func unloadModule(path string) {
 	m.ctx.Destroy()
 }
 
-// with runs fn on a pooled session.
+// with runs fn on a pooled session. fn must not call with again.
 func (h *HSM) with(fn func(pkcs11.SessionHandle) error) error {
+	h.life.RLock()
+	defer h.life.RUnlock()
+	if h.closed {
+		return errClosed
+	}
 	s := <-h.sessions
 	defer func() { h.sessions <- s }()
 	return fn(s)
@@ -294,6 +332,10 @@ func (h *HSM) GenerateAESKey(label string) error {
 			pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, true),
 			pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
 			pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
+			pkcs11.NewAttribute(pkcs11.CKA_SIGN, false),
+			pkcs11.NewAttribute(pkcs11.CKA_VERIFY, false),
+			pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
+			pkcs11.NewAttribute(pkcs11.CKA_MODIFIABLE, false),
 		}
 		k, err := h.ctx.GenerateKey(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_KEY_GEN, nil)}, tmpl)
 		if err != nil {
@@ -415,10 +457,11 @@ func (r *Reconnecting) get() (*HSM, error) {
 	return h, nil
 }
 
-// failed drops the connection after a failure other than a wrong blob or
-// a missing key, so the next use reopens it.
+// failed drops the connection after a failure that says the token or the
+// session is gone, so the next use reopens it. A caller's mistake (a bad
+// argument, a wrong blob, a missing key) keeps it.
 func (r *Reconnecting) failed(h *HSM, err error) {
-	if err == nil || errors.Is(err, ErrDecrypt) || errors.Is(err, ErrNoKey) {
+	if !broken(err) {
 		return
 	}
 	r.mu.Lock()
@@ -438,6 +481,15 @@ func use[T any](r *Reconnecting, fn func(*HSM) (T, error)) (T, error) {
 		return zero, err
 	}
 	out, err := fn(h)
+	if errors.Is(err, errClosed) {
+		// Another call dropped this connection while this one started:
+		// run it once on the next.
+		if h, err = r.get(); err != nil {
+			var zero T
+			return zero, err
+		}
+		out, err = fn(h)
+	}
 	r.failed(h, err)
 	return out, err
 }

@@ -176,3 +176,77 @@ func TestGCMWithCallerNonce(t *testing.T) {
 		t.Fatalf("the token revealed the AES key (%d bytes)", len(v))
 	}
 }
+
+// TestReconnectUnderLoad: dropping the connection (as a broken token
+// does) while other calls are in flight neither crashes nor fails them,
+// and a caller's mistake does not drop it.
+func TestReconnectUnderLoad(t *testing.T) {
+	cfg := hsmtest.Token(t)
+	r := hsm.NewReconnecting(cfg)
+	defer r.Close()
+	if err := r.GenerateAESKey("k"); err != nil {
+		t.Fatal(err)
+	}
+	nonce := make([]byte, 12)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				ct, err := r.SealGCM("k", nonce, []byte("data"), nil)
+				if err != nil {
+					t.Errorf("seal: %v", err)
+					return
+				}
+				if pt, err := r.OpenGCM("k", nonce, ct, nil); err != nil || string(pt) != "data" {
+					t.Errorf("open: %q, %v", pt, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 50 {
+			if _, err := r.SealGCM("k", []byte("short"), []byte("data"), nil); err == nil {
+				t.Error("a 5-byte nonce was accepted")
+			}
+			r.Close() // the next call reopens the token
+		}
+	})
+	wg.Wait()
+}
+
+// TestKeysHaveOnlyTheirUses: the token's keys are sensitive, never
+// extractable, unmodifiable, and usable only for what Arca does with them.
+func TestKeysHaveOnlyTheirUses(t *testing.T) {
+	h, err := hsm.Open(hsmtest.Token(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.GenerateAESKey("aes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.GenerateKeyPair("ec", hsm.ECP256); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		label   string
+		private bool
+		want    map[string]bool
+	}{
+		{"aes", false, map[string]bool{"sensitive": true, "extractable": false, "modifiable": false, "encrypt": true, "decrypt": true,
+			"sign": false, "verify": false, "derive": false, "wrap": false, "unwrap": false}},
+		{"ec", true, map[string]bool{"sensitive": true, "extractable": false, "modifiable": false, "sign": true,
+			"sign_recover": false, "decrypt": false, "derive": false, "unwrap": false}},
+	} {
+		got, err := h.Flags(c.label, c.private)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range c.want {
+			if v, ok := got[name]; !ok || v != want {
+				t.Errorf("%s: %s = %v (present %v), want %v", c.label, name, v, ok, want)
+			}
+		}
+	}
+}
