@@ -85,7 +85,7 @@ func TestSameDecisionAsREST(t *testing.T) {
 }
 
 // TestUnboundCertificate: a certificate signed by the trusted CA but bound
-// to no identity gets Permission Denied for every item (the connection
+// to no identity gets Authentication Not Successful for every item (the connection
 // stays up), and each refusal is audited.
 func TestUnboundCertificate(t *testing.T) {
 	t.Parallel()
@@ -93,13 +93,13 @@ func TestUnboundCertificate(t *testing.T) {
 	stranger := e.ca.issue(t, "stranger", false)
 	c := e.dial(stranger, version{2, 0})
 	for range 2 {
-		r := c.fail(ttlv.ResultReasonPermissionDenied, ttlv.OperationQuery, ttlv.Enum(ttlv.TagQueryFunction, ttlv.QueryFunctionQueryOperations))
+		r := c.fail(ttlv.ResultReasonAuthenticationNotSuccessful, ttlv.OperationQuery, ttlv.Enum(ttlv.TagQueryFunction, ttlv.QueryFunctionQueryOperations))
 		if r.message == "" {
 			t.Error("no Result Message")
 		}
 	}
 	rs := results(t, c.roundTrip(op{ttlv.OperationCreate, nil}, op{ttlv.OperationGet, nil}))
-	if len(rs) != 1 || rs[0].reason != ttlv.ResultReasonPermissionDenied {
+	if len(rs) != 1 || rs[0].reason != ttlv.ResultReasonAuthenticationNotSuccessful {
 		t.Errorf("batch of an unbound certificate: %+v", rs)
 	}
 	denied := 0
@@ -120,7 +120,7 @@ func TestUnboundCertificate(t *testing.T) {
 	if _, err := e.svc.UpdateIdentity(e.rootCtx, kms.UpdateIdentityRequest{Identity: "short-lived", Certificates: &none}); err != nil {
 		t.Fatal(err)
 	}
-	c.fail(ttlv.ResultReasonPermissionDenied, ttlv.OperationActivate, uid(id))
+	c.fail(ttlv.ResultReasonAuthenticationNotSuccessful, ttlv.OperationActivate, uid(id))
 }
 
 // TestClientWithoutCertificate: the TLS handshake itself refuses a client

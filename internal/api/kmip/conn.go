@@ -86,15 +86,20 @@ func (c *conn) serve() {
 	}
 }
 
-// handshake completes TLS within ReadTimeout and returns the client's
-// verified leaf certificate.
+// handshake completes TLS within HandshakeTimeout and returns the
+// client's verified leaf certificate.
 func (c *conn) handshake() (*x509.Certificate, error) {
+	done, ok := c.s.startHandshake(c.source)
+	if !ok {
+		return nil, errors.New("too many TLS handshakes under way from this source")
+	}
+	defer done()
 	c.tc = tls.Server(c.nc, c.s.tls)
 	c.nc = c.tc
 	c.br = bufio.NewReaderSize(c.tc, 16<<10)
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.opts.ReadTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.opts.HandshakeTimeout)
 	defer cancel()
-	_ = c.tc.SetDeadline(time.Now().Add(c.s.opts.ReadTimeout))
+	_ = c.tc.SetDeadline(time.Now().Add(c.s.opts.HandshakeTimeout))
 	if err := c.tc.HandshakeContext(ctx); err != nil {
 		return nil, err
 	}

@@ -82,7 +82,9 @@ func reasonOf(code kms.Code, v version) ttlv.ResultReason {
 	case kms.CodeKeyNotFound, kms.CodeKeyVersionNotFound, kms.CodeNotFound, kms.CodeIdentityNotFound,
 		kms.CodeAccessPolicyNotFound, kms.CodeTokenNotFound, kms.CodeApprovalNotFound, kms.CodeImportTokenNotFound:
 		return ttlv.ResultReasonItemNotFound
-	case kms.CodeUnauthorized, kms.CodeForbidden, kms.CodeApprovalRequired, kms.CodeApprovalNotUsable,
+	case kms.CodeUnauthorized:
+		return ttlv.ResultReasonAuthenticationNotSuccessful
+	case kms.CodeForbidden, kms.CodeApprovalRequired, kms.CodeApprovalNotUsable,
 		kms.CodeMFAFailed, kms.CodeMFANotEnrolled, kms.CodeSoDViolation:
 		return ttlv.ResultReasonPermissionDenied
 	case kms.CodeInvalidArgument, kms.CodeInvalidCiphertext, kms.CodeWrongKey, kms.CodeInvalidImport,

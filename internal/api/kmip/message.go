@@ -128,11 +128,17 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, cert *x509.Certific
 	}
 	b, err := encodeResponse(req.version, out)
 	if err == nil && req.maxResponseSize > 0 && len(b) > int(req.maxResponseSize) {
+		// Too large: the results of items that only read are replaced by
+		// Response Too Large. Items that changed something keep theirs
+		// (they are small: identifiers), so the client learns what it did.
 		clear(b)
-		var small []ttlv.Item
-		for _, it := range req.items[:len(out)] {
-			f := failure{reason: ttlv.ResultReasonResponseTooLarge, msg: fmt.Sprintf("the response is larger than the Maximum Response Size of %d bytes", req.maxResponseSize)}
-			small = append(small, itemResponse(it, &f, nil))
+		small := make([]ttlv.Item, len(out))
+		for i, it := range req.items[:len(out)] {
+			small[i] = out[i]
+			if !changesState[it.op] {
+				f := failure{reason: ttlv.ResultReasonResponseTooLarge, msg: fmt.Sprintf("the response is larger than the Maximum Response Size of %d bytes", req.maxResponseSize)}
+				small[i] = itemResponse(it, &f, nil)
+			}
 		}
 		b, err = encodeResponse(req.version, small)
 	}
@@ -169,6 +175,15 @@ func (s *Server) messageFailure(v version, reason ttlv.ResultReason, msg string)
 		return nil
 	}
 	return &response{bytes: b}
+}
+
+// changesState lists the operations whose results a too-large response
+// keeps.
+var changesState = map[ttlv.Operation]bool{
+	ttlv.OperationCreate: true, ttlv.OperationCreateKeyPair: true, ttlv.OperationRegister: true,
+	ttlv.OperationReKey: true, ttlv.OperationDeriveKey: true, ttlv.OperationActivate: true,
+	ttlv.OperationRevoke: true, ttlv.OperationDestroy: true, ttlv.OperationAddAttribute: true,
+	ttlv.OperationModifyAttribute: true, ttlv.OperationSetAttribute: true, ttlv.OperationDeleteAttribute: true,
 }
 
 func (c *conn) newRequest() *kms.Request {

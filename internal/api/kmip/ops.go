@@ -101,6 +101,9 @@ func (c *call) run(it batchItem, authErr error) ([]ttlv.Item, error) {
 	}
 	payload, err := spec.run(c, it.payload)
 	if err != nil {
+		// A later item that relies on the placeholder must not act on an
+		// object an earlier item named.
+		*c.placeholder = ""
 		if needsAudit(err) {
 			err = reject(err)
 		}
@@ -112,7 +115,8 @@ func (c *call) run(it batchItem, authErr error) ([]ttlv.Item, error) {
 
 // setPlaceholder records the object an operation returned, for the next
 // items of the batch: the private key of a new key pair, the only object
-// a Locate found, or the object any other operation named.
+// a Locate found (a Locate finding none or several clears it), or the
+// object any other operation named.
 func (c *call) setPlaceholder(op ttlv.Operation, payload []ttlv.Item) {
 	var uids []string
 	for _, it := range payload {
@@ -123,10 +127,14 @@ func (c *call) setPlaceholder(op ttlv.Operation, payload []ttlv.Item) {
 			}
 		}
 	}
-	if len(uids) == 0 || (op == ttlv.OperationLocate && len(uids) != 1) {
-		return
+	switch {
+	case op == ttlv.OperationLocate && len(uids) != 1:
+		// Locate sets the placeholder only when it found exactly one
+		// object; otherwise a later item must name its object itself.
+		*c.placeholder = ""
+	case len(uids) > 0:
+		*c.placeholder = uids[0]
 	}
-	*c.placeholder = uids[0]
 }
 
 // uidFrom reads the Unique Identifier of a payload, or the ID placeholder

@@ -2,6 +2,8 @@ package kmip
 
 import (
 	"crypto/subtle"
+	"maps"
+	"slices"
 
 	"github.com/arcakms/arca/internal/api/kmip/ttlv"
 	"github.com/arcakms/arca/internal/crypto"
@@ -69,6 +71,23 @@ func unsupportedParams(format string, args ...any) error {
 // algorithm of the key (known before Decrypt from the ciphertext header,
 // after Encrypt from the result). Arca encrypts with the key's own AEAD:
 // AES-256-GCM for AES keys, ChaCha20-Poly1305 and AES-256-SIV for those.
+//
+// checkRequest is the part of checkAEAD and checkIV that does not depend
+// on the key, which Encrypt runs before the service does anything.
+func (cp cryptoParams) checkRequest() error {
+	switch m := ttlv.BlockCipherMode(cp.mode); {
+	case cp.mode != 0 && m != ttlv.BlockCipherModeGCM && m != ttlv.BlockCipherModeAEAD:
+		return unsupportedParams("block cipher mode %s is not supported: Arca's symmetric keys are AEADs (use GCM or AEAD)", m)
+	case cp.padding != 0 && ttlv.PaddingMethod(cp.padding) != ttlv.PaddingMethodNone:
+		return unsupportedParams("AEAD encryption takes no padding")
+	case cp.tagLength != 0 && cp.tagLength != 16:
+		return unsupportedParams("the authentication tag is 16 bytes")
+	case cp.randomIV != nil && !*cp.randomIV:
+		return unsupportedParams("Arca generates the IV: RandomIV cannot be false")
+	}
+	return nil
+}
+
 func (cp cryptoParams) checkAEAD(a crypto.Algorithm) error {
 	kmipAlg, _, _ := kmipAlgorithm(a)
 	switch {
@@ -162,6 +181,9 @@ func (c *call) encrypt(p ttlv.Item) ([]ttlv.Item, error) {
 	}
 	cp, err := readParams(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := cp.checkRequest(); err != nil {
 		return nil, err
 	}
 	aad, err := c.additionalData(p)
@@ -416,6 +438,9 @@ func (c *call) mac(p ttlv.Item) ([]ttlv.Item, error) {
 	alg, err := macParams(p)
 	if err != nil {
 		return nil, err
+	}
+	if alg != 0 && !slices.Contains(slices.Collect(maps.Values(macAlgorithms)), alg) {
+		return nil, unsupportedParams("%s is not an HMAC algorithm", alg)
 	}
 	res, err := c.s.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: ref.keyID, Data: data})
 	if err != nil {

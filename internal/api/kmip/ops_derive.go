@@ -31,7 +31,10 @@ func (c *call) deriveKey(p ttlv.Item) ([]ttlv.Item, error) {
 	if !ok {
 		return nil, missingData("the Derivation Method is required")
 	}
-	m, _ := mi.Enum()
+	m, ok := mi.Enum()
+	if !ok {
+		return nil, invalidField("the Derivation Method must be an Enumeration")
+	}
 	var req kms.DeriveKeyRequest
 	switch ttlv.DerivationMethod(m) {
 	case ttlv.DerivationMethodHKDF:
@@ -43,15 +46,21 @@ func (c *call) deriveKey(p ttlv.Item) ([]ttlv.Item, error) {
 	}
 	if dp, ok := p.Find(ttlv.TagDerivationParameters); ok {
 		if h, ok := dp.Find(ttlv.TagCryptographicParameters, ttlv.TagHashingAlgorithm); ok {
-			if v, _ := h.Enum(); ttlv.HashingAlgorithm(v) != ttlv.HashingAlgorithmSHA256 {
+			if v, ok := h.Enum(); !ok || ttlv.HashingAlgorithm(v) != ttlv.HashingAlgorithmSHA256 {
 				return nil, notSupported("derivation hashes with SHA-256 only")
 			}
 		}
+		// A value of the wrong type would otherwise derive, silently,
+		// another key than the one asked for.
 		if d, ok := dp.Find(ttlv.TagDerivationData); ok {
-			req.Info, _ = d.Bytes()
+			if req.Info, ok = d.Bytes(); !ok {
+				return nil, invalidField("the Derivation Data must be a Byte String")
+			}
 		}
 		if s, ok := dp.Find(ttlv.TagSalt); ok {
-			req.Salt, _ = s.Bytes()
+			if req.Salt, ok = s.Bytes(); !ok {
+				return nil, invalidField("the Salt must be a Byte String")
+			}
 		}
 		if _, ok := dp.Find(ttlv.TagIterationCount); ok {
 			return nil, notSupported("an Iteration Count applies to PBKDF2, which is not supported")

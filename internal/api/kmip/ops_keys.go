@@ -130,8 +130,10 @@ func (c *call) register(p ttlv.Item) ([]ttlv.Item, error) {
 	if err := ks.checkMask(alg, c.v); err != nil {
 		return nil, err
 	}
+	material := secret.New(bytes.Clone(kb.material))
+	defer material.Wipe() // the service wipes it too; this covers refusals before it
 	req := ks.createRequest(alg, true)
-	req.Import = &kms.ImportMaterial{Plaintext: secret.New(bytes.Clone(kb.material))}
+	req.Import = &kms.ImportMaterial{Plaintext: material}
 	k, err := c.s.svc.CreateKey(c.ctx, req)
 	if err != nil {
 		return nil, err
@@ -314,7 +316,19 @@ func (c *call) get(p ttlv.Item) ([]ttlv.Item, error) {
 		return c.getPublic(ref, format)
 	}
 	switch format {
-	case 0, ttlv.KeyFormatTypeRaw, ttlv.KeyFormatTypeTransparentSymmetricKey, ttlv.KeyFormatTypePKCS8:
+	case 0:
+	case ttlv.KeyFormatTypeRaw, ttlv.KeyFormatTypeTransparentSymmetricKey, ttlv.KeyFormatTypePKCS8:
+		// The format must suit the key before any material is read (an
+		// export is audited as one).
+		k, err := c.objectKey(ref)
+		if err != nil {
+			return nil, err
+		}
+		symmetric := objectTypeOf(crypto.Algorithm(k.Algorithm), false) == ttlv.ObjectTypeSymmetricKey
+		if symmetric == (format == ttlv.KeyFormatTypePKCS8) {
+			return nil, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
+				"%s keys cannot be returned in KeyFormatType %s", k.Algorithm, format)
+		}
 	default:
 		return nil, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument, "KeyFormatType %s is not supported for this object", format)
 	}

@@ -30,6 +30,7 @@ func (c *call) registerPrivate(p ttlv.Item) ([]ttlv.Item, error) {
 	}
 	material := secret.New(kb.pkcs8)
 	defer material.Wipe() // the service wipes it too; this covers refusals before it
+	defer kb.wipe()
 	attrs, err := requestAttrs(p)
 	if err != nil {
 		return nil, err
@@ -70,6 +71,10 @@ func (c *call) registerPrivate(p ttlv.Item) ([]ttlv.Item, error) {
 	return []ttlv.Item{uidItem(objectRef{keyID: k.ID})}, nil
 }
 
+// maxPrivateKeySize bounds a registered private key's DER: an RSA-4096
+// key in PKCS#8 takes about 2.4 KB.
+const maxPrivateKeySize = 8 << 10
+
 // privateKeyBlock is a registered private key, parsed.
 type privateKeyBlock struct {
 	key   any    // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
@@ -104,6 +109,11 @@ func readPrivateKeyBlock(obj ttlv.Item) (privateKeyBlock, error) {
 	if !ok || len(der) == 0 {
 		return kb, invalidField("the KeyMaterial must be the DER encoding the KeyFormatType names")
 	}
+	if len(der) > maxPrivateKeySize {
+		// Parsing checks a private key at a cost that grows with the
+		// square of its size: bound it before the parser runs.
+		return kb, invalidField("the KeyMaterial is larger than any key Arca holds (%d bytes at most)", maxPrivateKeySize)
+	}
 	var err error
 	switch format := ttlv.KeyFormatType(f); format {
 	case ttlv.KeyFormatTypePKCS8:
@@ -136,6 +146,21 @@ func readPrivateKeyBlock(obj ttlv.Item) (privateKeyBlock, error) {
 		}
 	}
 	return kb, nil
+}
+
+// wipe clears what of the parsed key can be cleared: an Ed25519 key's
+// bytes, and RSA's private values (Go's big integers and EC scalars
+// cannot be cleared in place, and go to the garbage collector).
+func (kb privateKeyBlock) wipe() {
+	switch k := kb.key.(type) {
+	case ed25519.PrivateKey:
+		clear(k)
+	case *rsa.PrivateKey:
+		k.D.SetInt64(0)
+		for _, p := range k.Primes {
+			p.SetInt64(0)
+		}
+	}
 }
 
 // algorithm is the Arca signing algorithm of the parsed key.

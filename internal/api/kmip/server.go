@@ -27,6 +27,11 @@ const (
 	DefaultIdleTimeout = 2 * time.Minute
 	// DefaultMaxConns bounds the connections served at once.
 	DefaultMaxConns = 1024
+	// DefaultHandshakeTimeout bounds the TLS handshake.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxHandshakesPerSource bounds the connections one source
+	// address may hold in the TLS handshake at once.
+	DefaultMaxHandshakesPerSource = 32
 )
 
 // Options configures a Server.
@@ -42,10 +47,17 @@ type Options struct {
 	// MaxMessageSize bounds one request message, header included, before
 	// any of it is buffered (default DefaultMaxMessageSize).
 	MaxMessageSize int
-	// ReadTimeout bounds the TLS handshake and the reading of one request
-	// once it has started (default DefaultReadTimeout), so a client that
-	// stalls mid-message is dropped.
+	// ReadTimeout bounds the reading of one request once it has started
+	// (default DefaultReadTimeout), so a client that stalls mid-message is
+	// dropped.
 	ReadTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake (default
+	// DefaultHandshakeTimeout), and MaxHandshakesPerSource the handshakes
+	// one source address may have under way (default
+	// DefaultMaxHandshakesPerSource): a client without a certificate
+	// cannot hold the connection slots for long, nor all of them.
+	HandshakeTimeout       time.Duration
+	MaxHandshakesPerSource int
 	// WriteTimeout bounds the writing of one response (default
 	// DefaultWriteTimeout), so a client that does not read is dropped.
 	WriteTimeout time.Duration
@@ -66,6 +78,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ReadTimeout <= 0 {
 		o.ReadTimeout = DefaultReadTimeout
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxHandshakesPerSource <= 0 {
+		o.MaxHandshakesPerSource = DefaultMaxHandshakesPerSource
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
@@ -99,6 +117,9 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	wg        sync.WaitGroup
+
+	hsMu       sync.Mutex
+	handshakes map[string]int // handshakes under way, by source address
 }
 
 // NewServer returns a KMIP server over svc. Configuration errors (no
@@ -107,9 +128,10 @@ func NewServer(svc *kms.Service, opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		svc: svc, opts: opts, log: opts.Logger,
-		slots:     make(chan struct{}, opts.MaxConns),
-		listeners: map[net.Listener]struct{}{},
-		conns:     map[*conn]struct{}{},
+		slots:      make(chan struct{}, opts.MaxConns),
+		listeners:  map[net.Listener]struct{}{},
+		conns:      map[*conn]struct{}{},
+		handshakes: map[string]int{},
 	}
 	s.tls, s.err = serverTLS(opts.TLSConfig)
 	return s
@@ -166,14 +188,15 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("kmip: accept failed; retrying", "error", err, "retry_in", backoff)
-				time.Sleep(backoff)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("kmip: accept: %w", err)
 			}
-			return fmt.Errorf("kmip: accept: %w", err)
+			// Anything else (out of file descriptors, a connection reset
+			// before it was accepted) passes: back off and keep serving.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("kmip: accept failed; retrying", "error", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
 		}
 		backoff = 0
 		c := newConn(s, nc)
@@ -230,4 +253,22 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return err
+}
+
+// startHandshake counts a handshake from source, unless that source has
+// MaxHandshakesPerSource under way; done ends it.
+func (s *Server) startHandshake(source string) (done func(), ok bool) {
+	s.hsMu.Lock()
+	defer s.hsMu.Unlock()
+	if s.handshakes[source] >= s.opts.MaxHandshakesPerSource {
+		return nil, false
+	}
+	s.handshakes[source]++
+	return func() {
+		s.hsMu.Lock()
+		defer s.hsMu.Unlock()
+		if s.handshakes[source]--; s.handshakes[source] <= 0 {
+			delete(s.handshakes, source)
+		}
+	}, true
 }

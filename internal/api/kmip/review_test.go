@@ -1,0 +1,119 @@
+package kmip
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/arcakms/arca/internal/api/kmip/ttlv"
+	"github.com/arcakms/arca/internal/audit"
+	"github.com/arcakms/arca/internal/kms"
+)
+
+// TestRefusalsChangeNothing: a batch item relying on the ID Placeholder
+// after a Locate that found nothing, or after a failed item, does not act
+// on an earlier item's object; a response too large still reports the key
+// a Create made; a block cipher mode Arca lacks is refused before anything
+// is encrypted; wrong-typed derivation inputs and oversized private keys
+// are refused.
+func TestRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	cert := e.identity("kmip-careful", nil, allKeyActions)
+	c := e.dial(cert, version{2, 0})
+	c.t = t
+	id := c.createAES("careful-key")
+	c.ok(ttlv.OperationActivate, uid(id))
+
+	revokeNoUID := op{ttlv.OperationRevoke, []ttlv.Item{ttlv.Struct(ttlv.TagRevocationReason,
+		ttlv.Enum(ttlv.TagRevocationReasonCode, ttlv.RevocationReasonCodeCessationOfOperation))}}
+	cont := []ttlv.Item{ttlv.Enum(ttlv.TagBatchErrorContinuationOption, batchContinue)}
+	for name, middle := range map[string]op{
+		"locate finding nothing": {ttlv.OperationLocate, c.locateAttrs(nameAttr("no-such-key"))},
+		"failed item":            {ttlv.OperationGet, []ttlv.Item{uid("5e0a8f3c-1111-4222-8333-944455556666")}},
+	} {
+		rs := results(t, c.roundTripHeader(cont, op{ttlv.OperationGetAttributes, []ttlv.Item{uid(id)}}, middle, revokeNoUID))
+		if len(rs) != 3 || rs[2].reason != ttlv.ResultReasonMissingData {
+			t.Errorf("%s: %+v", name, rs)
+		}
+	}
+	if st, _ := attrMap(t, c.v, c.ok(ttlv.OperationGetAttributes, uid(id)))["State"].Enum(); ttlv.State(st) != ttlv.StateActive {
+		t.Fatalf("the key was revoked through a stale placeholder: state %v", st)
+	}
+
+	// Too large: the Create's identifier survives; the Get's material not.
+	small := []ttlv.Item{ttlv.Int(ttlv.TagMaximumResponseSize, 32)}
+	create := op{ttlv.OperationCreate, []ttlv.Item{ttlv.Enum(ttlv.TagObjectType, ttlv.ObjectTypeSymmetricKey),
+		c.attrs(enumAttr("Cryptographic Algorithm", ttlv.CryptographicAlgorithmAES), intAttr("Cryptographic Length", 256), nameAttr("too-large"))}}
+	rs := results(t, c.roundTripHeader(small, create, op{ttlv.OperationGetAttributes, nil}))
+	if len(rs) != 2 || rs[0].status != ttlv.ResultStatusSuccess || rs[1].reason != ttlv.ResultReasonResponseTooLarge {
+		t.Fatalf("a too-large response: %+v", rs)
+	}
+	if got := text(t, rs[0].payload, ttlv.TagUniqueIdentifier); got == "" {
+		t.Fatal("the created key's identifier was dropped")
+	}
+
+	// CBC is refused before the service encrypts (nothing audited as done).
+	before := len(e.auditRecords())
+	cbc := ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Enum(ttlv.TagBlockCipherMode, ttlv.BlockCipherModeCBC))
+	c.fail(ttlv.ResultReasonInvalidField, ttlv.OperationEncrypt, uid(id), cbc, ttlv.Bytes(ttlv.TagData, []byte("x")))
+	for _, r := range e.auditRecords()[before:] {
+		if r.Operation == kms.OpEncrypt && r.Outcome == audit.OutcomeAllowed {
+			t.Errorf("a refused Encrypt is audited as done: %+v", r)
+		}
+	}
+
+	// A Salt that is not a Byte String would derive another key.
+	derive := func(salt ttlv.Item) result {
+		return c.do(ttlv.OperationDeriveKey, ttlv.Enum(ttlv.TagObjectType, ttlv.ObjectTypeSymmetricKey), uid(id),
+			ttlv.Enum(ttlv.TagDerivationMethod, ttlv.DerivationMethodHKDF),
+			ttlv.Struct(ttlv.TagDerivationParameters, ttlv.Bytes(ttlv.TagDerivationData, []byte("info")), salt),
+			c.attrs(enumAttr("Cryptographic Algorithm", ttlv.CryptographicAlgorithmAES), intAttr("Cryptographic Length", 256)))
+	}
+	if r := derive(ttlv.Text(ttlv.TagSalt, "salt")); r.reason != ttlv.ResultReasonInvalidField {
+		t.Errorf("a text Salt: %+v", r)
+	}
+
+	// A private key far larger than any Arca holds is refused unparsed.
+	huge := privateKeyObject(ttlv.KeyFormatTypePKCS1, append([]byte{0x30, 0x82, 0x40, 0x00}, bytes.Repeat([]byte{1}, 16<<10)...), 0, 0)
+	start := time.Now()
+	c.fail(ttlv.ResultReasonInvalidField, ttlv.OperationRegister, ttlv.Enum(ttlv.TagObjectType, ttlv.ObjectTypePrivateKey), huge)
+	t.Logf("oversized private key refused in %v", time.Since(start))
+}
+
+// TestHandshakesPerSource: connections that never finish their TLS
+// handshake hold at most MaxHandshakesPerSource slots of one source, and
+// are dropped after HandshakeTimeout; a real client then connects.
+func TestHandshakesPerSource(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{MaxHandshakesPerSource: 2, HandshakeTimeout: time.Second})
+	cert := e.identity("kmip-patient", nil, allKeyActions)
+	var silent []net.Conn
+	for range 3 {
+		nc, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		silent = append(silent, nc)
+	}
+	// The third is over the limit: the server closes it at once.
+	_ = silent[2].SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := silent[2].Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("a third silent handshake from one source was kept: %v", err)
+	}
+	// The other two are dropped at the handshake timeout.
+	_ = silent[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := silent[0].Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("a silent handshake outlived the handshake timeout: %v", err)
+	}
+	c := e.dial(cert, version{1, 4})
+	c.t = t
+	c.ok(ttlv.OperationQuery, ttlv.Enum(ttlv.TagQueryFunction, ttlv.QueryFunctionQueryOperations))
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
