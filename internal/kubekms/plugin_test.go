@@ -486,3 +486,32 @@ func TestKeepTokenAlive(t *testing.T) {
 		<-done
 	}
 }
+
+// TestStatusUnhealthyWhileTheKeyCannotEncrypt: the server answers, but a
+// suspended key would fail every Encrypt, so Status is not ok until the
+// key is resumed.
+func TestStatusUnhealthyWhileTheKeyCannotEncrypt(t *testing.T) {
+	t.Parallel()
+	a := startArca(t)
+	p := startPluginWith(t, kubekms.Config{Key: secretsKey, Client: sdk(t, a.srv.URL(), a.token), StatusTTL: time.Millisecond})
+	healthz := func() string {
+		t.Helper()
+		st, err := p.kms.Status(kubeCtx(t), &kmsapi.StatusRequest{})
+		if err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+		return st.Healthz
+	}
+	if h := healthz(); h != "ok" {
+		t.Fatalf("healthz %q with an active key", h)
+	}
+	for _, step := range []struct{ action, want string }{{"suspend", "not ok"}, {"resume", "ok"}} {
+		if _, err := a.root.ChangeKeyState(context.Background(), secretsKey, client.LifecycleRequest{Action: step.action}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // past the Status cache
+		if h := healthz(); (h == "ok") != (step.want == "ok") {
+			t.Fatalf("healthz %q after %s", h, step.action)
+		}
+	}
+}

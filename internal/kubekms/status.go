@@ -2,6 +2,7 @@ package kubekms
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -99,6 +100,11 @@ func (c *statusCache) store(p *Plugin, key *client.Key, err error) *service.Stat
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	wasOK := c.healthz == healthzOK
+	if err == nil && (key.State != "active" || key.PrimaryVersion == 0) {
+		// The server answers, but Encrypt would fail: kube-apiserver must
+		// see that in Status, its only health signal.
+		err = fmt.Errorf("key %q is %s with primary version %d: it cannot encrypt", p.key, key.State, key.PrimaryVersion)
+	}
 	if err != nil {
 		c.healthz = status.Convert(grpcError("status", err)).Message()
 		if wasOK || c.at.IsZero() {

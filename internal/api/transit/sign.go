@@ -79,13 +79,24 @@ func (h *Handler) hmac(ctx context.Context, c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hash != 0 {
+		// An HMAC key is bound to its hash: check the one asked for
+		// before any HMAC is computed (and audited as done).
+		k, err := h.svc.GetKey(ctx, c.name)
+		if err != nil {
+			return nil, err
+		}
+		if crypto.Algorithm(k.Algorithm).Purpose() == crypto.PurposeMAC && crypto.Algorithm(k.Algorithm).KeySize() != hash.Size() {
+			return nil, reject(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))
+		}
+	}
 	out := make([]macResult, len(items))
 	failed, internal, err := loop(len(items), req.BatchInput != nil, func(i int) error {
 		res, err := h.svc.GenerateMAC(ctx, kms.MACRequest{Key: c.name, Data: inputs[i]})
 		if err != nil {
 			return err
 		}
-		if hash != 0 && len(res.MAC) != hash.Size() {
+		if hash != 0 && len(res.MAC) != hash.Size() { // a key's algorithm never changes; checked again all the same
 			return kms.Errorf(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))
 		}
 		out[i].HMAC = versioned(res.KeyVersion, res.MAC)
