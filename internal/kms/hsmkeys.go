@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"context"
 	gocrypto "crypto"
 	"crypto/x509"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/hsm"
 	"github.com/arcakms/arca/internal/lifecycle"
+	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/storage"
 )
 
 // HSM-protected keys: the material of every version is generated inside
@@ -195,19 +198,70 @@ func (s hsmSigner) Sign(rand io.Reader, digest []byte, opts gocrypto.SignerOpts)
 	return sig, nil
 }
 
-// destroyHSMVersion destroys the token object of a version being
-// shredded. Without the HSM the destruction cannot be done, so it fails
-// (and the scheduler retries).
-func (s *Service) destroyHSMVersion(vr *versionRecord) error {
-	if vr.HSMLabel == "" {
-		return nil
+// nsTokenObjects lists the HSM objects of destroyed versions still to be
+// destroyed in the token, by label.
+const nsTokenObjects storage.Namespace = "hsm_objects_to_destroy"
+
+// tokenObject is an entry of nsTokenObjects.
+type tokenObject struct {
+	KeyID   string `json:"key_id"`
+	Version uint32 `json:"version"`
+}
+
+// listTokenObject records, in the transaction that destroys version v of
+// keyID, that its token object labelled label must be destroyed.
+func listTokenObject(tx storage.Tx, kr *seal.Keyring, label, keyID string, v uint32) error {
+	rec, err := encodeRecord(kr, nsTokenObjects, label, tokenObject{KeyID: keyID, Version: v})
+	if err != nil {
+		return err
 	}
+	_, err = tx.Put(nsTokenObjects, label, rec)
+	return err
+}
+
+// destroyTokenObject destroys a listed token object and then its entry.
+// Without the HSM it fails, and the scheduler retries.
+func (s *Service) destroyTokenObject(ctx context.Context, kr *seal.Keyring, label string) error {
 	if s.hsm == nil {
-		return Errorf(CodeUnavailable, "version %d is in an HSM, and this server has none configured: it cannot be destroyed here", vr.Version)
+		return Errorf(CodeUnavailable, "HSM object %q awaits destruction, and this server has no HSM configured", label)
 	}
-	if err := s.hsm.DestroyKey(vr.HSMLabel); err != nil {
+	if err := s.hsm.DestroyKey(label); err != nil && !errors.Is(err, hsm.ErrNoKey) {
 		return hsmUnavailable("did not destroy the key", err)
 	}
-	vr.HSMLabel = ""
-	return nil
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		var obj tokenObject
+		if _, err := getRecord(tx, kr, nsTokenObjects, label, &obj); err != nil {
+			return err
+		}
+		return tx.Delete(nsTokenObjects, label)
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// destroyListedTokenObjects retries the destruction of every listed token
+// object; it returns how many went.
+func (s *Service) destroyListedTokenObjects(ctx context.Context, kr *seal.Keyring) (int, error) {
+	var labels []string
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		return eachItem(tx, nsTokenObjects, func(it storage.Item) error {
+			labels = append(labels, it.Key)
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, storageError("list HSM objects to destroy", err)
+	}
+	n := 0
+	var errs []error
+	for _, label := range labels {
+		if err := s.destroyTokenObject(ctx, kr, label); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }

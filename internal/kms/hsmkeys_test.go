@@ -17,6 +17,7 @@ import (
 	"github.com/arcakms/arca/internal/crypto"
 	"github.com/arcakms/arca/internal/hsm"
 	"github.com/arcakms/arca/internal/hsm/hsmtest"
+	"github.com/arcakms/arca/internal/lifecycle"
 	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -254,5 +255,63 @@ func verifyOffline(t *testing.T, alg string, pad crypto.Padding, pub any, msg, s
 	}
 	if !ok {
 		t.Fatalf("%s %s: the signature does not verify offline", alg, pad)
+	}
+}
+
+// TestHSMObjectsOutliveAFailedDestruction: when the token cannot be
+// reached at the destruction deadline, the version is destroyed all the
+// same (its record no longer names the object, and it cannot come back),
+// the object is listed, and a later pass destroys it in the token.
+func TestHSMObjectsOutliveAFailedDestruction(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	clock := &lcClock{now: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
+	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t), now: clock.Now}
+	s := n.start(true)
+	res, err := s.InitHSM(anonCtx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := rootCtx(t, s, res.RootToken)
+	direct, err := hsm.Open(n.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(direct.Close)
+	k, err := s.CreateKey(ctx, CreateKeyRequest{Name: "doomed", Algorithm: "ecdsa-p256", Protection: ProtectionHSM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := storedVersion(t, n.store, k.ID, 1).HSMLabel
+	if _, err := s.ChangeKeyState(ctx, ChangeStateRequest{Key: k.Name, Action: "deactivate"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ChangeKeyState(ctx, ChangeStateRequest{Key: k.Name, Action: "schedule-destruction", WaitingDays: 1}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(25 * time.Hour)
+
+	token := s.hsm
+	s.hsm = nil // the token is away at the deadline
+	rep, err := s.RunDue(context.Background())
+	if rep.DestroyedKeys != 1 || err == nil {
+		t.Fatalf("first pass without the token: %+v, %v", rep, err)
+	}
+	if vr := storedVersion(t, n.store, k.ID, 1); vr.State != lifecycle.Destroyed || vr.HSMLabel != "" {
+		t.Fatalf("after the first pass the version is %s and names %q", vr.State, vr.HSMLabel)
+	}
+	if _, err := direct.PrivateValue(label); errors.Is(err, hsm.ErrNoKey) {
+		t.Fatal("the token object went without the token")
+	}
+
+	s.hsm = token // it is back
+	if rep, err = s.RunDue(context.Background()); err != nil || rep.DestroyedHSMObjects != 1 {
+		t.Fatalf("second pass: %+v, %v", rep, err)
+	}
+	if _, err := direct.PrivateValue(label); !errors.Is(err, hsm.ErrNoKey) {
+		t.Fatalf("token object after the second pass: %v", err)
+	}
+	if rep, err = s.RunDue(context.Background()); err != nil || rep.DestroyedHSMObjects != 0 {
+		t.Fatalf("third pass: %+v, %v", rep, err)
 	}
 }

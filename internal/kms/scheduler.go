@@ -42,6 +42,9 @@ type DueReport struct {
 	ExpiredImportTokens int
 	// RewrappedBlobs counts blobs moved to the current keyring generation.
 	RewrappedBlobs int
+	// DestroyedHSMObjects counts token objects of destroyed versions
+	// destroyed on a later pass (the token was unavailable before).
+	DestroyedHSMObjects int
 }
 
 // dueKind is the kind of work a dueItem needs.
@@ -126,6 +129,9 @@ func (s *Service) RunDue(ctx context.Context) (DueReport, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if rep.DestroyedHSMObjects, err = s.destroyListedTokenObjects(ctx, kr); err != nil {
+		errs = append(errs, err)
+	}
 	if rep.DestroyedKeys+rep.DestroyedVersions+n > 0 {
 		if c, ok := s.store.(storage.Compactor); ok {
 			if err := c.Compact(ctx); err != nil {
@@ -200,7 +206,16 @@ func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) erro
 		op = OpVersionDestroy
 	}
 	t := &target{keyID: d.keyID, keyVersion: d.version}
+	var tokenObjects []string
 	err := s.update(ctx, op, t, func(tx storage.Tx) error {
+		tokenObjects = nil
+		shred := func(ver uint32, mustBeDue bool, now time.Time) error {
+			label, err := s.shredVersion(tx, kr, d.keyID, ver, now, mustBeDue)
+			if label != "" {
+				tokenObjects = append(tokenObjects, label)
+			}
+			return err
+		}
 		now := s.now().UTC()
 		key, rev, err := loadKey(tx, kr, d.keyID)
 		if err != nil {
@@ -218,13 +233,13 @@ func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) erro
 				return err
 			}
 			for ver := uint32(1); ver <= key.PrimaryVersion; ver++ {
-				if err := s.shredVersion(tx, kr, key.ID, ver, now, false); err != nil {
+				if err := shred(ver, false, now); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
-		return s.shredVersion(tx, kr, key.ID, d.version, now, true)
+		return shred(d.version, true, now)
 	})
 	if errors.Is(err, errNotDue) {
 		return nil
@@ -233,6 +248,13 @@ func (s *Service) destroy(ctx context.Context, kr *seal.Keyring, d dueItem) erro
 		return s.finish(ctx, op, t, storageError("destroy", err))
 	}
 	s.keys.remove(d.keyID)
+	// The destruction is recorded: now the token objects go. What fails
+	// here stays listed and is retried on every scheduler pass.
+	for _, label := range tokenObjects {
+		if err := s.destroyTokenObject(ctx, kr, label); err != nil {
+			s.log.Warn("destroy an HSM key object; will retry", "label", label, "error", err)
+		}
+	}
 	return nil
 }
 
@@ -260,33 +282,41 @@ func (t *tombstone) destroyed(now time.Time) error {
 // shredVersion overwrites a version record with a tombstone that keeps its
 // metadata and drops its material. mustBeDue requires the version itself
 // to be destroy-scheduled and due; for a whole key every version goes. A
-// version in the HSM has its token object destroyed first.
-func (s *Service) shredVersion(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, now time.Time, mustBeDue bool) error {
+// version in the HSM is listed, in the same transaction, for the
+// destruction of its token object, and its label is returned: the object
+// is destroyed once the tombstone is committed (destroyTokenObject), so a
+// destruction that fails to commit never leaves a record naming a
+// destroyed object.
+func (s *Service) shredVersion(tx storage.Tx, kr *seal.Keyring, keyID string, v uint32, now time.Time, mustBeDue bool) (string, error) {
 	k := versionKey(keyID, v)
 	var vr versionRecord
 	rev, err := getRecord(tx, kr, nsKeyVersions, k, &vr)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if vr.State == lifecycle.Destroyed {
-		return nil
+		return "", nil
 	}
 	if mustBeDue && (vr.State != lifecycle.DestroyScheduled || now.Before(vr.DestroyAt)) {
-		return errNotDue
+		return "", errNotDue
 	}
 	if vr.State == lifecycle.DestroyScheduled {
 		if err := vr.destroyed(now); err != nil {
-			return err
+			return "", err
 		}
 	} else {
 		vr.State, vr.PriorState, vr.DestroyAt = lifecycle.Destroyed, "", time.Time{}
 		vr.DestroyedAt, vr.DestroyedBy = now, schedulerIdentity.ID
 	}
-	if err := s.destroyHSMVersion(&vr); err != nil {
-		return err
+	label := vr.HSMLabel
+	if label != "" {
+		if err := listTokenObject(tx, kr, label, keyID, v); err != nil {
+			return "", err
+		}
+		vr.HSMLabel = ""
 	}
 	vr.Material = nil
-	return casVersion(tx, kr, &vr, rev)
+	return label, casVersion(tx, kr, &vr, rev)
 }
 
 // timedTransition activates a pre-active key at its activate_at, or
