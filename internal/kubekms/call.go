@@ -48,14 +48,17 @@ func (p *Plugin) call(ctx context.Context, op func(context.Context, *client.Clie
 		if attempt < maxAttempts {
 			actx, acancel = context.WithTimeout(ctx, attemptTimeout)
 		}
-		err := op(actx, p.client.Load())
+		used := p.client.Load()
+		err := op(actx, used)
 		acancel()
 		switch {
 		case err == nil:
 			return nil
 		case ctx.Err() != nil:
 			return p.expired(ctx, err)
-		case client.IsCode(err, client.CodeUnauthorized) && !reloaded && p.reload():
+		case client.IsCode(err, client.CodeUnauthorized) && !reloaded && (p.client.Load() != used || p.reload()):
+			// Reloaded here, or by a concurrent call that met the 401
+			// first: either way, try once with the new credentials.
 			reloaded = true
 			attempt--
 			continue
