@@ -271,3 +271,15 @@ func rsaPublic(k *rsa.PublicKey, jwkAlg string) (*PublicKey, error) {
 func pemPublicKey(der []byte) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+// OpenRawOAEP decrypts a bare RSAES-OAEP ciphertext (SHA-256, MGF1-SHA-256,
+// empty label), as anyone holding an rsa-oaep version's public key makes
+// with standard tools, outside Arca's ciphertext format. Nothing binds it
+// to a key, a version or a context: the caller names the key, and tries
+// its versions. A ciphertext that does not open is ErrDecrypt.
+func (k *VersionKey) OpenRawOAEP(ct []byte) ([]byte, error) {
+	if k.asym == nil || k.asym.rsa == nil {
+		return nil, ErrWrongPurpose
+	}
+	return DecryptOAEP(k.asym.rsa, ct, nil)
+}

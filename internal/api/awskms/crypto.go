@@ -101,6 +101,9 @@ func decrypt(c *call, body []byte) (any, error) {
 	if err := checkEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
+	if in.EncryptionAlgorithm == "RSAES_OAEP_SHA_256" && rawOAEPSize(len(in.CiphertextBlob)) {
+		return c.decryptRawOAEP(in.KeyID, in.CiphertextBlob, in.EncryptionContext)
+	}
 	text, err := ciphertextText(in.CiphertextBlob)
 	if err != nil {
 		return nil, err
@@ -125,6 +128,33 @@ func decrypt(c *call, body []byte) (any, error) {
 	}
 	defer res.Plaintext.Wipe()
 	return &plaintextOut{KeyID: c.arn(res.KeyID), Plaintext: append([]byte(nil), res.Plaintext.Reveal()...), EncryptionAlgorithm: alg}, nil
+}
+
+// rawOAEPSize reports whether n is the size of a bare RSA-OAEP ciphertext
+// of a 2048-, 3072- or 4096-bit key. Arca's own RSA ciphertexts carry a
+// header as well, so they never have these sizes.
+func rawOAEPSize(n int) bool { return n == 256 || n == 384 || n == 512 }
+
+// decryptRawOAEP decrypts a ciphertext made outside the server with the
+// public key of an RSA key (GetPublicKey, then standard RSAES-OAEP with
+// SHA-256), which AWS clients send with the key named.
+func (c *call) decryptRawOAEP(keyID string, blob []byte, context map[string]string) (any, error) {
+	if keyID == "" {
+		return nil, validation("KeyId is required to decrypt with an asymmetric key")
+	}
+	if len(context) > 0 {
+		return nil, validation("asymmetric keys take no EncryptionContext")
+	}
+	ref, err := c.keyRef(keyID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.h.svc.DecryptRawOAEP(c.ctx, ref, blob)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Plaintext.Wipe()
+	return &plaintextOut{KeyID: c.arn(res.KeyID), Plaintext: append([]byte(nil), res.Plaintext.Reveal()...), EncryptionAlgorithm: "RSAES_OAEP_SHA_256"}, nil
 }
 
 func reEncrypt(c *call, body []byte) (any, error) {

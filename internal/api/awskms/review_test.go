@@ -1,8 +1,13 @@
 package awskms
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/arcakms/arca/internal/access"
@@ -97,5 +102,69 @@ func TestRefusedStepsChangeNothing(t *testing.T) {
 	status, out = e.send("TrentService.Decrypt", `{"CiphertextBlob":"`+enc.CiphertextBlob+`","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}`, asKey(op), nil)
 	if status != 200 {
 		t.Errorf("decrypt naming the right algorithm: %d %v", status, out)
+	}
+}
+
+// TestDecryptOfRawRSAOAEP: a ciphertext made outside the server with the
+// public key GetPublicKey returned (standard RSAES-OAEP-SHA-256, as AWS
+// clients make them) decrypts when the key is named, also after the key
+// rotated; under another key, or without the key named, it is refused.
+func TestDecryptOfRawRSAOAEP(t *testing.T) {
+	e := newEnv(t)
+	if err := e.svc.PutAccessPolicy(e.rctx, access.Policy{Name: "crypto", Statements: []access.Statement{
+		{Effect: access.Allow, Actions: []string{"key:read", "key:encrypt", "key:decrypt"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateIdentity(e.rctx, kms.CreateIdentityRequest{Name: "app", Type: kms.IdentityService, Policies: []string{"crypto"}}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := e.svc.CreateAccessKey(e.rctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func() string {
+		var out struct{ KeyMetadata struct{ KeyId string } }
+		status, raw := e.sendRaw("TrentService.CreateKey", `{"KeySpec":"RSA_2048","KeyUsage":"ENCRYPT_DECRYPT"}`, nil)
+		if status != 200 || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("create: %d %s", status, raw)
+		}
+		return out.KeyMetadata.KeyId
+	}
+	key, other := create(), create()
+	var pub struct{ PublicKey []byte }
+	status, raw := e.sendRaw("TrentService.GetPublicKey", `{"KeyId":"`+key+`"}`, asKey(app))
+	if status != 200 || json.Unmarshal(raw, &pub) != nil {
+		t.Fatalf("get public key: %d %s", status, raw)
+	}
+	pk, err := x509.ParsePKIXPublicKey(pub.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pk.(*rsa.PublicKey), []byte("data key"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(blob)
+	decrypt := func(keyID string) (int, []byte) {
+		return e.sendRaw("TrentService.Decrypt", `{"KeyId":"`+keyID+`","CiphertextBlob":"`+b64+`","EncryptionAlgorithm":"RSAES_OAEP_SHA_256"}`, asKey(app))
+	}
+	check := func(what string) {
+		t.Helper()
+		var out struct{ Plaintext []byte }
+		if status, raw := decrypt(key); status != 200 || json.Unmarshal(raw, &out) != nil || string(out.Plaintext) != "data key" {
+			t.Fatalf("%s: %d %s", what, status, raw)
+		}
+	}
+	check("decrypt")
+	if status, raw := e.sendRaw("TrentService.RotateKeyOnDemand", `{"KeyId":"`+key+`"}`, nil); status != 200 {
+		t.Fatalf("rotate: %d %s", status, raw)
+	}
+	check("decrypt after rotation")
+	if status, out := decrypt(other); status != 400 || !strings.Contains(string(out), "InvalidCiphertextException") {
+		t.Errorf("under another key: %d %s", status, out)
+	}
+	if status, out := e.sendRaw("TrentService.Decrypt", `{"CiphertextBlob":"`+b64+`","EncryptionAlgorithm":"RSAES_OAEP_SHA_256"}`, asKey(app)); status != 400 || !strings.Contains(string(out), "ValidationException") {
+		t.Errorf("without a KeyId: %d %s", status, out)
 	}
 }
