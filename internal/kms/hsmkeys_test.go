@@ -96,8 +96,19 @@ func noBlobIsMaterialOf(t *testing.T, s *Service, st storage.Store, id string, v
 // public key); their material is in no record of the store, and the token
 // refuses to reveal it (CKA_VALUE / CKA_PRIVATE_EXPONENT); rotation adds
 // a token key, and destruction destroys it in the token.
-func TestHSMProtectedKeys(t *testing.T) {
-	t.Parallel()
+// hsmServer is a server sealed by a SoftHSM2 token, for HSM-protected
+// keys, with a clock the test moves and a second session of the token, as
+// an attacker with the PIN would have.
+type hsmServer struct {
+	n      *hsmNode
+	s      *Service
+	ctx    context.Context
+	clock  *lcClock
+	direct *hsm.HSM
+}
+
+func newHSMServer(t *testing.T) *hsmServer {
+	t.Helper()
 	dir := t.TempDir()
 	clock := &lcClock{now: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
 	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t), now: clock.Now}
@@ -106,12 +117,18 @@ func TestHSMProtectedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := rootCtx(t, s, res.RootToken)
-	direct, err := hsm.Open(n.cfg) // a second session, as an attacker with the PIN would have
+	direct, err := hsm.Open(n.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(direct.Close)
+	return &hsmServer{n: n, s: s, ctx: rootCtx(t, s, res.RootToken), clock: clock, direct: direct}
+}
+
+func TestHSMProtectedKeys(t *testing.T) {
+	t.Parallel()
+	h := newHSMServer(t)
+	n, s, ctx, clock, direct := h.n, h.s, h.ctx, h.clock, h.direct
 
 	for _, bad := range []CreateKeyRequest{
 		{Name: "x1", Algorithm: "chacha20-poly1305", Protection: ProtectionHSM},
@@ -264,20 +281,8 @@ func verifyOffline(t *testing.T, alg string, pad crypto.Padding, pub any, msg, s
 // the object is listed, and a later pass destroys it in the token.
 func TestHSMObjectsOutliveAFailedDestruction(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	clock := &lcClock{now: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
-	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t), now: clock.Now}
-	s := n.start(true)
-	res, err := s.InitHSM(anonCtx())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := rootCtx(t, s, res.RootToken)
-	direct, err := hsm.Open(n.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(direct.Close)
+	h := newHSMServer(t)
+	n, s, ctx, clock, direct := h.n, h.s, h.ctx, h.clock, h.direct
 	k, err := s.CreateKey(ctx, CreateKeyRequest{Name: "doomed", Algorithm: "ecdsa-p256", Protection: ProtectionHSM})
 	if err != nil {
 		t.Fatal(err)

@@ -236,6 +236,15 @@ func parseKeySpec(attrs []attr) (keySpec, error) {
 	return ks, nil
 }
 
+// requestKeySpec reads the key spec of a request's attributes.
+func requestKeySpec(p ttlv.Item) (keySpec, error) {
+	attrs, err := requestAttrs(p)
+	if err != nil {
+		return keySpec{}, err
+	}
+	return parseKeySpec(attrs)
+}
+
 // keyName is the Arca name of a new key: its KMIP Name, or a generated
 // one (Arca keys always have a unique name).
 func (ks keySpec) keyName() string {

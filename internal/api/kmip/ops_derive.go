@@ -66,11 +66,7 @@ func (c *call) deriveKey(p ttlv.Item) ([]ttlv.Item, error) {
 			return nil, notSupported("an Iteration Count applies to PBKDF2, which is not supported")
 		}
 	}
-	attrs, err := requestAttrs(p)
-	if err != nil {
-		return nil, err
-	}
-	ks, err := parseKeySpec(attrs)
+	ks, err := requestKeySpec(p)
 	if err != nil {
 		return nil, err
 	}

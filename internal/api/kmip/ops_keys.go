@@ -53,11 +53,7 @@ func (c *call) create(p ttlv.Item) ([]ttlv.Item, error) {
 	if ot != ttlv.ObjectTypeSymmetricKey {
 		return nil, invalidField("Create makes symmetric keys, not %s objects: use CreateKeyPair for key pairs", ot)
 	}
-	attrs, err := requestAttrs(p)
-	if err != nil {
-		return nil, err
-	}
-	ks, err := parseKeySpec(attrs)
+	ks, err := requestKeySpec(p)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +99,7 @@ func (c *call) register(p ttlv.Item) ([]ttlv.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := requestAttrs(p)
-	if err != nil {
-		return nil, err
-	}
-	ks, err := parseKeySpec(attrs)
+	ks, err := requestKeySpec(p)
 	if err != nil {
 		return nil, err
 	}
@@ -148,53 +140,76 @@ type keyBlock struct {
 	bits     int32
 }
 
-func readKeyBlock(obj ttlv.Item) (keyBlock, error) {
-	var kb keyBlock
+// registeredBlock is what Register reads from any object's key block: its
+// format, its Key Material (not yet interpreted), and the algorithm and
+// length it claims.
+type registeredBlock struct {
+	format   ttlv.KeyFormatType
+	material ttlv.Item
+	alg      ttlv.CryptographicAlgorithm
+	bits     int32
+}
+
+// readRegisteredBlock reads the key block of a registered object, refusing
+// wrapped and compressed keys.
+func readRegisteredBlock(obj ttlv.Item) (registeredBlock, error) {
+	var rb registeredBlock
 	b, ok := obj.Find(ttlv.TagKeyBlock)
 	if !ok {
-		return kb, missingData("the KeyBlock is required")
+		return rb, missingData("the KeyBlock is required")
 	}
 	if _, ok := b.Find(ttlv.TagKeyWrappingData); ok {
-		return kb, notSupported("wrapped key material is not supported: register the key in clear over this mutually authenticated channel")
+		return rb, notSupported("wrapped key material is not supported: register the key in clear over this mutually authenticated channel")
 	}
 	if _, ok := b.Find(ttlv.TagKeyCompressionType); ok {
-		return kb, withReason(ttlv.ResultReasonKeyCompressionTypeNotSupported, kms.CodeInvalidArgument, "key compression is not supported")
+		return rb, withReason(ttlv.ResultReasonKeyCompressionTypeNotSupported, kms.CodeInvalidArgument, "key compression is not supported")
 	}
 	fit, ok := b.Find(ttlv.TagKeyFormatType)
 	f, ok2 := fit.Enum()
 	if !ok || !ok2 {
-		return kb, missingData("the KeyFormatType is required")
+		return rb, missingData("the KeyFormatType is required")
 	}
-	mat, ok := b.Find(ttlv.TagKeyValue, ttlv.TagKeyMaterial)
-	if !ok {
-		return kb, missingData("the KeyValue has no KeyMaterial")
-	}
-	switch ttlv.KeyFormatType(f) {
-	case ttlv.KeyFormatTypeRaw:
-		kb.material, ok = mat.Bytes()
-	case ttlv.KeyFormatTypeTransparentSymmetricKey:
-		var key ttlv.Item
-		if key, ok = mat.Find(ttlv.TagKey); ok {
-			kb.material, ok = key.Bytes()
-		}
-	default:
-		return kb, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
-			"symmetric keys are registered in Raw or TransparentSymmetricKey format, not %s", ttlv.KeyFormatType(f))
-	}
-	if !ok || len(kb.material) == 0 {
-		return kb, invalidField("the KeyMaterial does not hold the key bytes the KeyFormatType says")
+	rb.format = ttlv.KeyFormatType(f)
+	if rb.material, ok = b.Find(ttlv.TagKeyValue, ttlv.TagKeyMaterial); !ok {
+		return rb, missingData("the KeyValue has no KeyMaterial")
 	}
 	if it, ok := b.Find(ttlv.TagCryptographicAlgorithm); ok {
 		e, ok := it.Enum()
 		if !ok {
-			return kb, invalidField("CryptographicAlgorithm must be an Enumeration")
+			return rb, invalidField("CryptographicAlgorithm must be an Enumeration")
 		}
-		kb.alg = ttlv.CryptographicAlgorithm(e)
+		rb.alg = ttlv.CryptographicAlgorithm(e)
 	}
 	if it, ok := b.Find(ttlv.TagCryptographicLength); ok {
-		if kb.bits, ok = it.Int(); !ok {
-			return kb, invalidField("CryptographicLength must be an Integer")
+		if rb.bits, ok = it.Int(); !ok {
+			return rb, invalidField("CryptographicLength must be an Integer")
 		}
+	}
+	return rb, nil
+}
+
+// readKeyBlock reads a registered symmetric key.
+func readKeyBlock(obj ttlv.Item) (keyBlock, error) {
+	rb, err := readRegisteredBlock(obj)
+	if err != nil {
+		return keyBlock{}, err
+	}
+	kb := keyBlock{alg: rb.alg, bits: rb.bits}
+	var ok bool
+	switch rb.format {
+	case ttlv.KeyFormatTypeRaw:
+		kb.material, ok = rb.material.Bytes()
+	case ttlv.KeyFormatTypeTransparentSymmetricKey:
+		var key ttlv.Item
+		if key, ok = rb.material.Find(ttlv.TagKey); ok {
+			kb.material, ok = key.Bytes()
+		}
+	default:
+		return kb, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
+			"symmetric keys are registered in Raw or TransparentSymmetricKey format, not %s", rb.format)
+	}
+	if !ok || len(kb.material) == 0 {
+		return kb, invalidField("the KeyMaterial does not hold the key bytes the KeyFormatType says")
 	}
 	return kb, nil
 }

@@ -31,11 +31,7 @@ func (c *call) registerPrivate(p ttlv.Item) ([]ttlv.Item, error) {
 	material := secret.New(kb.pkcs8)
 	defer material.Wipe() // the service wipes it too; this covers refusals before it
 	defer kb.wipe()
-	attrs, err := requestAttrs(p)
-	if err != nil {
-		return nil, err
-	}
-	ks, err := parseKeySpec(attrs)
+	ks, err := requestKeySpec(p)
 	if err != nil {
 		return nil, err
 	}
@@ -85,27 +81,12 @@ type privateKeyBlock struct {
 
 // readPrivateKeyBlock parses a PrivateKey object's key block.
 func readPrivateKeyBlock(obj ttlv.Item) (privateKeyBlock, error) {
-	var kb privateKeyBlock
-	b, ok := obj.Find(ttlv.TagKeyBlock)
-	if !ok {
-		return kb, missingData("the KeyBlock is required")
+	rb, err := readRegisteredBlock(obj)
+	if err != nil {
+		return privateKeyBlock{}, err
 	}
-	if _, ok := b.Find(ttlv.TagKeyWrappingData); ok {
-		return kb, notSupported("wrapped key material is not supported: register the key in clear over this mutually authenticated channel")
-	}
-	if _, ok := b.Find(ttlv.TagKeyCompressionType); ok {
-		return kb, withReason(ttlv.ResultReasonKeyCompressionTypeNotSupported, kms.CodeInvalidArgument, "key compression is not supported")
-	}
-	fit, ok := b.Find(ttlv.TagKeyFormatType)
-	f, ok2 := fit.Enum()
-	if !ok || !ok2 {
-		return kb, missingData("the KeyFormatType is required")
-	}
-	mat, ok := b.Find(ttlv.TagKeyValue, ttlv.TagKeyMaterial)
-	if !ok {
-		return kb, missingData("the KeyValue has no KeyMaterial")
-	}
-	der, ok := mat.Bytes()
+	kb := privateKeyBlock{alg: rb.alg, bits: rb.bits}
+	der, ok := rb.material.Bytes()
 	if !ok || len(der) == 0 {
 		return kb, invalidField("the KeyMaterial must be the DER encoding the KeyFormatType names")
 	}
@@ -114,8 +95,7 @@ func readPrivateKeyBlock(obj ttlv.Item) (privateKeyBlock, error) {
 		// square of its size: bound it before the parser runs.
 		return kb, invalidField("the KeyMaterial is larger than any key Arca holds (%d bytes at most)", maxPrivateKeySize)
 	}
-	var err error
-	switch format := ttlv.KeyFormatType(f); format {
+	switch rb.format {
 	case ttlv.KeyFormatTypePKCS8:
 		kb.key, err = x509.ParsePKCS8PrivateKey(der)
 	case ttlv.KeyFormatTypePKCS1:
@@ -124,26 +104,14 @@ func readPrivateKeyBlock(obj ttlv.Item) (privateKeyBlock, error) {
 		kb.key, err = x509.ParseECPrivateKey(der)
 	default:
 		return kb, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
-			"private keys are registered in PKCS8, PKCS1 (RSA) or ECPrivateKey format, not %s", format)
+			"private keys are registered in PKCS8, PKCS1 (RSA) or ECPrivateKey format, not %s", rb.format)
 	}
 	if err != nil {
 		// The parser's message may quote the input: say only what failed.
-		return kb, invalidField("the KeyMaterial is not a valid %s private key", ttlv.KeyFormatType(f))
+		return kb, invalidField("the KeyMaterial is not a valid %s private key", rb.format)
 	}
 	if kb.pkcs8, err = x509.MarshalPKCS8PrivateKey(kb.key); err != nil {
 		return kb, invalidField("the private key cannot be held as PKCS#8")
-	}
-	if it, ok := b.Find(ttlv.TagCryptographicAlgorithm); ok {
-		e, ok := it.Enum()
-		if !ok {
-			return kb, invalidField("CryptographicAlgorithm must be an Enumeration")
-		}
-		kb.alg = ttlv.CryptographicAlgorithm(e)
-	}
-	if it, ok := b.Find(ttlv.TagCryptographicLength); ok {
-		if kb.bits, ok = it.Int(); !ok {
-			return kb, invalidField("CryptographicLength must be an Integer")
-		}
 	}
 	return kb, nil
 }
