@@ -24,3 +24,10 @@ func (h *HSM) Flags(label string, private bool) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// Current is the connection in use, or nil.
+func (r *Reconnecting) Current() *HSM {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.h
+}

@@ -481,9 +481,12 @@ func use[T any](r *Reconnecting, fn func(*HSM) (T, error)) (T, error) {
 		return zero, err
 	}
 	out, err := fn(h)
-	if errors.Is(err, errClosed) {
-		// Another call dropped this connection while this one started:
-		// run it once on the next.
+	for range 4 {
+		if !errors.Is(err, errClosed) {
+			break
+		}
+		// Another call dropped this connection as this one started: run
+		// it on the next (a few times, for a token that keeps failing).
 		if h, err = r.get(); err != nil {
 			var zero T
 			return zero, err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/arcakms/arca/internal/hsm"
 	"github.com/arcakms/arca/internal/hsm/hsmtest"
@@ -206,13 +207,29 @@ func TestReconnectUnderLoad(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range 50 {
-			if _, err := r.SealGCM("k", []byte("short"), []byte("data"), nil); err == nil {
-				t.Error("a 5-byte nonce was accepted")
-			}
-			r.Close() // the next call reopens the token
+			r.Close() // as a broken token does; the next call reopens it
+			time.Sleep(time.Millisecond)
 		}
 	})
 	wg.Wait()
+
+	// A caller's mistakes do not drop the connection.
+	if _, err := r.SealGCM("k", nonce, []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	h := r.Current()
+	if _, err := r.SealGCM("k", []byte("short"), []byte("data"), nil); err == nil {
+		t.Error("a 5-byte nonce was accepted")
+	}
+	if _, err := r.SealGCM("no-such-key", nonce, []byte("data"), nil); !errors.Is(err, hsm.ErrNoKey) {
+		t.Errorf("a missing key: %v", err)
+	}
+	if _, err := r.OpenGCM("k", nonce, []byte("not a ciphertext of this key"), nil); err == nil {
+		t.Error("a forged ciphertext opened")
+	}
+	if r.Current() != h {
+		t.Error("a caller's mistake dropped the connection to the token")
+	}
 }
 
 // TestKeysHaveOnlyTheirUses: the token's keys are sensitive, never

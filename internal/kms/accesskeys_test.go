@@ -170,6 +170,37 @@ func TestAliasesCannotCaptureNames(t *testing.T) {
 	_, err2 := a.svc.GetKey(app, AliasPrefix+"team-a-nothing")
 	wantCode(t, "read through an unknown alias", err2, CodeForbidden)
 
+	// Changing or deleting an alias out of scope does not reveal its key.
+	for what, err := range map[string]error{
+		"delete": a.svc.DeleteAlias(app, "team-a-current"),
+		"move":   func() error { _, err := a.svc.UpdateAlias(app, "team-a-current", "prod-data"); return err }(),
+		"suspend": func() error {
+			_, err := a.svc.ChangeKeyState(app, ChangeStateRequest{Key: AliasPrefix + "team-a-current", Action: "suspend"})
+			return err
+		}(),
+	} {
+		wantCode(t, what+" through an alias out of scope", err, CodeForbidden)
+		if strings.Contains(err.Error(), "team-a-evil") {
+			t.Errorf("%s: the refusal names the key behind the alias: %v", what, err)
+		}
+	}
+	// A batch naming such an alias is refused as a whole, like one naming
+	// the key itself.
+	_, err = a.svc.BatchEncrypt(app, []EncryptRequest{{Key: "prod-data", Plaintext: []byte("x")}, {Key: AliasPrefix + "team-a-current", Plaintext: []byte("y")}})
+	wantCode(t, "batch through an alias out of scope", err, CodeForbidden)
+
+	// Every operation that takes a key reference takes an alias.
+	if k, err := a.svc.ChangeKeyState(cust, ChangeStateRequest{Key: AliasPrefix + "team-a-current", Action: "suspend"}); err != nil || k.Name != "team-a-evil" {
+		t.Fatalf("suspend through an alias: %+v, %v", k, err)
+	}
+	if _, err := a.svc.ChangeKeyState(cust, ChangeStateRequest{Key: AliasPrefix + "team-a-current", Action: "resume"}); err != nil {
+		t.Fatal(err)
+	}
+	desc := "updated through an alias"
+	if k, err := a.svc.UpdateKeyPolicy(cust, AliasPrefix+"team-a-current", PolicyUpdate{Description: &desc}); err != nil || k.Description != desc {
+		t.Fatalf("update through an alias: %+v, %v", k, err)
+	}
+
 	// An alias moves only to a key of the same purpose.
 	_, err = a.svc.UpdateAlias(cust, "team-a-current", "team-a-mac")
 	wantCode(t, "move an encryption alias to a MAC key", err, CodeInvalidArgument)

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/arcakms/arca/internal/access"
@@ -81,7 +82,7 @@ func aliasResource(name string, key *keyRecord) access.Resource {
 }
 
 func (s *Service) setAlias(ctx context.Context, op, name, key string, create bool) (out *Alias, err error) {
-	t := &target{resource: truncate(name, 140)}
+	t := &target{resource: truncate(name, 140), alias: name}
 	defer func() {
 		if err = s.finish(ctx, op, t, err); err != nil {
 			out = nil
@@ -131,10 +132,11 @@ func (s *Service) setAlias(ctx context.Context, op, name, key string, create boo
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(old), nil); err != nil {
+		t.alias, t.aliasOf = name, old.Name // refusals name the alias, not its key
+		if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, old), nil); err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, old), nil); err != nil {
+		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(old), nil); err != nil {
 			return err
 		}
 		if p := old.Algorithm.Purpose(); p != ck.rec.Algorithm.Purpose() {
@@ -175,7 +177,7 @@ var (
 // DeleteAlias removes an alias; the key is untouched. Needs key:update on
 // the key it names and on the alias.
 func (s *Service) DeleteAlias(ctx context.Context, name string) (err error) {
-	t := &target{resource: truncate(name, 140)}
+	t := &target{resource: truncate(name, 140), alias: name}
 	defer func() { err = s.finish(ctx, OpAliasDelete, t, err) }()
 	kr, _, err := s.begin(ctx)
 	if err != nil {
@@ -195,10 +197,11 @@ func (s *Service) DeleteAlias(ctx context.Context, name string) (err error) {
 			return err
 		}
 		t.keyID = key.ID
-		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(key), nil); err != nil {
+		t.alias, t.aliasOf = name, key.Name // refusals name the alias, not its key
+		if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, key), nil); err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, t, access.KeyUpdate, aliasResource(name, key), nil); err != nil {
+		if err := s.authorize(ctx, t, access.KeyUpdate, keyResource(key), nil); err != nil {
 			return err
 		}
 		return tx.Delete(nsAliases, name)
@@ -287,4 +290,18 @@ func (s *Service) resolveAlias(ctx context.Context, kr *seal.Keyring, name strin
 	}
 	t.alias, t.aliasOf = name, ck.rec.Name
 	return ck, nil
+}
+
+// canonicalRef turns an alias reference into the id of the key it names,
+// for operations that read the key inside their own transaction; any other
+// reference is returned as it is.
+func (s *Service) canonicalRef(ctx context.Context, kr *seal.Keyring, ref string, t *target, action access.Action) (string, error) {
+	if !strings.HasPrefix(ref, AliasPrefix) {
+		return ref, nil
+	}
+	ck, err := s.resolveFor(ctx, kr, ref, t, action)
+	if err != nil {
+		return "", err
+	}
+	return ck.rec.ID, nil
 }

@@ -41,7 +41,7 @@ func (s *Service) authorize(ctx context.Context, t *target, action access.Action
 	t.denyReason = string(d.Reason)
 	what := string(action)
 	switch {
-	case res.Key != "" && t.alias != "" && res.Key == t.aliasOf:
+	case res.Key != "" && t.alias != "" && (res.Key == t.aliasOf || res.Key == t.alias):
 		what += " on alias " + `"` + t.alias + `"`
 	case res.Key != "":
 		what += " on key " + `"` + res.Key + `"`

@@ -54,7 +54,10 @@ func (s *Service) batch(ctx context.Context, op string, n int, action access.Act
 		if ref == "" {
 			continue // the item fails on its own (no key, bad ciphertext)
 		}
-		ck, err := s.resolve(ctx, kr, ref)
+		ck, err := s.resolveFor(ctx, kr, ref, t, action)
+		if CodeOf(err) == CodeForbidden {
+			return nil, err // a key (or alias) the caller may not name
+		}
 		if err != nil {
 			continue // the item fails on its own (key_not_found)
 		}

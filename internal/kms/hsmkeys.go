@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -100,7 +101,7 @@ func (s *Service) generateHSMKey(alg crypto.Algorithm) (*hsmKey, error) {
 	if s.hsm == nil {
 		return nil, Errorf(CodeInvalidArgument, "this server has no HSM configured (seal.pkcs11)")
 	}
-	hk := &hsmKey{label: "arca-key-" + uuid.NewString()}
+	hk := &hsmKey{label: versionLabelPrefix + uuid.NewString()}
 	if alg == crypto.AES256GCM {
 		if err := s.hsm.GenerateAESKey(hk.label); err != nil {
 			return nil, hsmUnavailable("did not generate the key", err)
@@ -225,20 +226,40 @@ func (s *Service) destroyTokenObject(ctx context.Context, kr *seal.Keyring, labe
 	if s.hsm == nil {
 		return Errorf(CodeUnavailable, "HSM object %q awaits destruction, and this server has no HSM configured", label)
 	}
+	// The entry must pass its integrity check, and name a key version's
+	// object, before anything is destroyed: a forged entry must not
+	// destroy a live key, let alone the seal's.
+	if !isVersionLabel(label) {
+		return errTampered(nsTokenObjects, label)
+	}
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		var obj tokenObject
+		_, err := getRecord(tx, kr, nsTokenObjects, label, &obj)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // another node did it
+	}
+	if err != nil {
+		return err
+	}
 	if err := s.hsm.DestroyKey(label); err != nil && !errors.Is(err, hsm.ErrNoKey) {
 		return hsmUnavailable("did not destroy the key", err)
 	}
-	err := s.store.Update(ctx, func(tx storage.Tx) error {
-		var obj tokenObject
-		if _, err := getRecord(tx, kr, nsTokenObjects, label, &obj); err != nil {
-			return err
-		}
-		return tx.Delete(nsTokenObjects, label)
-	})
+	err = s.store.Update(ctx, func(tx storage.Tx) error { return tx.Delete(nsTokenObjects, label) })
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
 	return err
+}
+
+// versionLabelPrefix starts the label of every key version's token object.
+const versionLabelPrefix = "arca-key-"
+
+// isVersionLabel reports whether label is one generateHSMKey makes.
+func isVersionLabel(label string) bool {
+	id, ok := strings.CutPrefix(label, versionLabelPrefix)
+	return ok && isUUID(id)
 }
 
 // destroyListedTokenObjects retries the destruction of every listed token

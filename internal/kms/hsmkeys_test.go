@@ -319,4 +319,25 @@ func TestHSMObjectsOutliveAFailedDestruction(t *testing.T) {
 	if rep, err = s.RunDue(context.Background()); err != nil || rep.DestroyedHSMObjects != 0 {
 		t.Fatalf("third pass: %+v, %v", rep, err)
 	}
+
+	// A forged entry (someone with write access to the database) does not
+	// destroy a live key's object.
+	live, err := s.CreateKey(ctx, CreateKeyRequest{Name: "live", Algorithm: "ecdsa-p256", Protection: ProtectionHSM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveLabel := storedVersion(t, n.store, live.ID, 1).HSMLabel
+	err = n.store.Update(context.Background(), func(tx storage.Tx) error {
+		_, err := tx.Put(nsTokenObjects, liveLabel, []byte("forged"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunDue(context.Background()); CodeOf(err) != CodeRecordTampered {
+		t.Fatalf("a pass over a forged entry: %v", err)
+	}
+	if _, err := s.Sign(ctx, SignRequest{Key: "live", Message: []byte("still here")}); err != nil {
+		t.Fatalf("the live key after a forged entry: %v", err)
+	}
 }

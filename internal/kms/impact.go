@@ -89,7 +89,11 @@ func (s *Service) KeyImpactReport(ctx context.Context, req ImpactRequest) (rep *
 	if err := s.authorize(ctx, t, access.ReportRead, access.Resource{}, nil); err != nil {
 		return nil, err
 	}
-	ck, err := s.resolve(ctx, kr, req.Key)
+	ref, err := s.canonicalRef(ctx, kr, req.Key, t, access.ReportRead)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := s.resolve(ctx, kr, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -165,6 +165,9 @@ func (s *Service) ChangeKeyState(ctx context.Context, req ChangeStateRequest) (k
 		return nil, err
 	}
 	op = OpKeyLifecycle + "." + string(a)
+	if req.Key, err = s.canonicalRef(ctx, kr, req.Key, t, lifecycleAction(a)); err != nil {
+		return nil, err
+	}
 	var spend func(storage.Tx) error
 	if a == lifecycle.ScheduleDestruction {
 		if spend, err = s.destroyControl(ctx, kr, t, req, waiting); err != nil {
@@ -232,6 +235,9 @@ func (s *Service) ChangeVersionState(ctx context.Context, req ChangeStateRequest
 	op = OpVersionLifecycle + "." + string(a)
 	if req.Version == 0 {
 		return nil, Errorf(CodeInvalidArgument, "version must be at least 1")
+	}
+	if req.Key, err = s.canonicalRef(ctx, kr, req.Key, t, lifecycleAction(a)); err != nil {
+		return nil, err
 	}
 	var spend func(storage.Tx) error
 	if a == lifecycle.ScheduleDestruction {
@@ -353,7 +359,7 @@ func (s *Service) usableVersion(ctx context.Context, kr *seal.Keyring, ck *cache
 	if err := checkUse(ck, ve, u.op, u.allowCompromised); err != nil {
 		return nil, err
 	}
-	if u.op == lifecycle.Decrypt && v < ck.rec.MinDecryptionVersion {
+	if (u.op == lifecycle.Decrypt || u.op == lifecycle.ReadPublic) && v < ck.rec.MinDecryptionVersion {
 		return nil, Errorf(CodeVersionBelowMinimum, "key %q cannot %s with version %d: its min_decryption_version is %d", ck.rec.Name, u.verb, v, ck.rec.MinDecryptionVersion)
 	}
 	return ve, nil

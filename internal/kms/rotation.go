@@ -321,6 +321,9 @@ func (s *Service) UpdateKeyPolicy(ctx context.Context, ref string, u PolicyUpdat
 	if err := u.validate(); err != nil {
 		return nil, err
 	}
+	if ref, err = s.canonicalRef(ctx, kr, ref, t, access.KeyUpdate); err != nil {
+		return nil, err
+	}
 	var rec *keyRecord
 	err = s.update(ctx, OpKeyUpdate, t, func(tx storage.Tx) error {
 		cur, rev, err := loadKey(tx, kr, ref)

@@ -145,4 +145,18 @@ func TestPublicKeyLifecycle(t *testing.T) {
 		}
 		lcWant(t, "public key after "+step.action, err, step.code)
 	}
+
+	// Versions below min_decryption_version give no public key either.
+	if _, err := e.svc.CreateKey(e.ctx, CreateKeyRequest{Name: "pair2", Algorithm: "ecdsa-p256"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RotateKey(e.ctx, RotateRequest{Key: "pair2"}); err != nil {
+		t.Fatal(err)
+	}
+	two := uint32(2)
+	if _, err := e.svc.UpdateKeyPolicy(e.ctx, "pair2", PolicyUpdate{MinDecryptionVersion: &two}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.GetPublicKey(e.ctx, "pair2", 1)
+	lcWant(t, "public key below the minimum version", err, CodeVersionBelowMinimum)
 }

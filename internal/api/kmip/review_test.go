@@ -156,3 +156,17 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+func TestHandshakeSource(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1":            "127.0.0.1",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::9":      "2001:db8:1:2::/64",
+		"::ffff:10.0.0.1":      "::ffff:10.0.0.1",
+		"not an address":       "not an address",
+	} {
+		if got := handshakeSource(in); got != want {
+			t.Errorf("handshakeSource(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

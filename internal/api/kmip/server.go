@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -258,6 +259,7 @@ func (s *Server) Close() error {
 // startHandshake counts a handshake from source, unless that source has
 // MaxHandshakesPerSource under way; done ends it.
 func (s *Server) startHandshake(source string) (done func(), ok bool) {
+	source = handshakeSource(source)
 	s.hsMu.Lock()
 	defer s.hsMu.Unlock()
 	if s.handshakes[source] >= s.opts.MaxHandshakesPerSource {
@@ -271,4 +273,18 @@ func (s *Server) startHandshake(source string) (done func(), ok bool) {
 			delete(s.handshakes, source)
 		}
 	}, true
+}
+
+// handshakeSource is what the handshake limit counts by: the address, or
+// for IPv6 its /64, which one client usually holds whole.
+func handshakeSource(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return addr
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }
