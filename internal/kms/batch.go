@@ -99,7 +99,7 @@ func itemResult(ct *CiphertextResult, pt *PlaintextResult, err error) BatchResul
 func (s *Service) BatchEncrypt(ctx context.Context, items []EncryptRequest) ([]BatchResult, error) {
 	item := func(i int) (string, map[string]string) { return items[i].Key, items[i].Binding.Context }
 	return s.batch(ctx, OpBatchEncrypt, len(items), access.KeyEncrypt, item, func(kr *seal.Keyring, i int, t *target) BatchResult {
-		ct, err := s.encrypt(ctx, kr, items[i].Key, items[i].Plaintext, items[i].Binding, t, access.KeyEncrypt)
+		ct, err := s.encrypt(ctx, kr, items[i], t, access.KeyEncrypt)
 		return itemResult(ct, nil, err)
 	})
 }

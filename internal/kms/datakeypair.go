@@ -55,7 +55,7 @@ func (s *Service) GenerateDataKeyPair(ctx context.Context, req DataKeyPairReques
 	if err != nil {
 		return nil, internal("generate key pair", err)
 	}
-	ct, err := s.encrypt(ctx, kr, req.Key, priv.Reveal(), req.Binding, t, access.KeyDataKey)
+	ct, err := s.encrypt(ctx, kr, EncryptRequest{Key: req.Key, Plaintext: priv.Reveal(), Binding: req.Binding}, t, access.KeyDataKey)
 	if err != nil {
 		priv.Wipe()
 		return nil, err

@@ -37,6 +37,11 @@ type EncryptRequest struct {
 	Key       string
 	Plaintext []byte
 	Binding   crypto.Binding
+	// Purpose, if set, is the kind of key the caller's protocol names:
+	// crypto.PurposeEncrypt (a symmetric AEAD) or crypto.PurposeAsymmetric
+	// (public-key encryption). A key of the other kind is refused before
+	// anything is encrypted.
+	Purpose crypto.Purpose
 }
 
 // DecryptRequest asks to decrypt Ciphertext (text form). Key is optional; if
@@ -106,7 +111,8 @@ func parseKeyID(s string) ([16]byte, error) {
 }
 
 // encrypt seals plaintext under the primary version of key.
-func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, plaintext []byte, b crypto.Binding, t *target, action access.Action) (*CiphertextResult, error) {
+func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, req EncryptRequest, t *target, action access.Action) (*CiphertextResult, error) {
+	key, plaintext, b := req.Key, req.Plaintext, req.Binding
 	if len(plaintext) > MaxPlaintextSize {
 		return nil, Errorf(CodeInvalidArgument, "plaintext must be at most %d bytes", MaxPlaintextSize)
 	}
@@ -122,6 +128,9 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, key string, pla
 		t.keyID = ck.rec.ID
 		if err := s.authorize(ctx, t, action, keyResource(ck.rec), b.Context); err != nil {
 			return nil, err
+		}
+		if req.Purpose != "" && ck.rec.Algorithm.Purpose() != req.Purpose {
+			return nil, Errorf(CodeUnsupportedOperation, "key %q is an %s key, not a key of purpose %s", ck.rec.Name, ck.rec.Algorithm, req.Purpose)
 		}
 		ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeEncrypt, verb: "encrypt"}, t)
 		if err != nil {
@@ -247,7 +256,7 @@ func (s *Service) Encrypt(ctx context.Context, req EncryptRequest) (res *Ciphert
 		return nil, err
 	}
 	defer kr.Release()
-	return s.encrypt(ctx, kr, req.Key, req.Plaintext, req.Binding, t, access.KeyEncrypt)
+	return s.encrypt(ctx, kr, req, t, access.KeyEncrypt)
 }
 
 // Decrypt decrypts a ciphertext; the key and version come from the
@@ -281,7 +290,7 @@ func (s *Service) rewrap(ctx context.Context, kr *seal.Keyring, req DecryptReque
 	}
 	defer pt.Plaintext.Wipe()
 	t.fromVersion = pt.KeyVersion
-	return s.encrypt(ctx, kr, ck.rec.ID, pt.Plaintext.Reveal(), req.Binding, t, access.KeyRewrap)
+	return s.encrypt(ctx, kr, EncryptRequest{Key: ck.rec.ID, Plaintext: pt.Plaintext.Reveal(), Binding: req.Binding}, t, access.KeyRewrap)
 }
 
 // Rewrap re-encrypts a ciphertext under the key's current primary version
@@ -327,7 +336,7 @@ func (s *Service) GenerateDataKey(ctx context.Context, req DataKeyRequest) (res 
 	if err != nil {
 		return nil, internal("generate data key", err)
 	}
-	ct, err := s.encrypt(ctx, kr, req.Key, dek.Reveal(), req.Binding, t, access.KeyDataKey)
+	ct, err := s.encrypt(ctx, kr, EncryptRequest{Key: req.Key, Plaintext: dek.Reveal(), Binding: req.Binding}, t, access.KeyDataKey)
 	if err != nil {
 		dek.Wipe()
 		return nil, err

@@ -68,7 +68,13 @@ func encrypt(c *call, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.h.svc.Encrypt(c.ctx, kms.EncryptRequest{Key: ref, Plaintext: in.Plaintext, Binding: binding(in.EncryptionContext)})
+	// SYMMETRIC_DEFAULT (the default) names a symmetric key, and
+	// RSAES_OAEP_SHA_256 an RSA one: the other kind is refused.
+	purpose := crypto.PurposeEncrypt
+	if in.EncryptionAlgorithm == "RSAES_OAEP_SHA_256" {
+		purpose = crypto.PurposeAsymmetric
+	}
+	res, err := c.h.svc.Encrypt(c.ctx, kms.EncryptRequest{Key: ref, Plaintext: in.Plaintext, Binding: binding(in.EncryptionContext), Purpose: purpose})
 	clear(in.Plaintext)
 	if err != nil {
 		return nil, err

@@ -157,6 +157,14 @@ func TestDecryptOfRawRSAOAEP(t *testing.T) {
 		}
 	}
 	check("decrypt")
+	// Encrypt names the kind of key it expects.
+	pt := base64.StdEncoding.EncodeToString([]byte("x"))
+	if status, out := e.sendRaw("TrentService.Encrypt", `{"KeyId":"`+key+`","Plaintext":"`+pt+`"}`, asKey(app)); status != 400 || !strings.Contains(string(out), "InvalidKeyUsageException") {
+		t.Errorf("SYMMETRIC_DEFAULT with an RSA key: %d %s", status, out)
+	}
+	if status, out := e.sendRaw("TrentService.Encrypt", `{"KeyId":"`+key+`","Plaintext":"`+pt+`","EncryptionAlgorithm":"RSAES_OAEP_SHA_256"}`, asKey(app)); status != 200 {
+		t.Errorf("RSAES_OAEP_SHA_256 with an RSA key: %d %s", status, out)
+	}
 	if status, raw := e.sendRaw("TrentService.RotateKeyOnDemand", `{"KeyId":"`+key+`"}`, nil); status != 200 {
 		t.Fatalf("rotate: %d %s", status, raw)
 	}
