@@ -157,3 +157,33 @@ func TestDeriveKey(t *testing.T) {
 	_, err = a.svc.DeriveKey(user, DeriveKeyRequest{Base: "base", Key: CreateKeyRequest{Name: "d5"}})
 	wantCode(t, "derive as a crypto user", err, CodeForbidden)
 }
+
+// TestImportActivatesInOneStep: ActivatePending activates a key pending
+// import together with its first material; a caller who may import but
+// not change the key's state is refused before anything is imported.
+func TestImportActivatesInOneStep(t *testing.T) {
+	t.Parallel()
+	a := newAccEnv(t)
+	if _, err := a.svc.CreateKey(a.ctx(), CreateKeyRequest{Name: "byok", PendingImport: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.PutAccessPolicy(a.ctx(), access.Policy{Name: "import-only", Statements: []access.Statement{
+		{Effect: access.Allow, Actions: []string{"key:read", "key:import"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	importer := rootCtx(t, a.svc, a.login(t, "importer", nil, "import-only"))
+	material := func() ImportMaterial { return ImportMaterial{Plaintext: secret.New(bytes.Repeat([]byte{7}, 32))} }
+	_, err := a.svc.ImportKeyVersion(importer, ImportVersionRequest{Key: "byok", ActivatePending: true, ImportMaterial: material()})
+	wantCode(t, "import and activate without key:lifecycle", err, CodeForbidden)
+	if k, _ := a.svc.GetKey(a.ctx(), "byok"); k.PrimaryVersion != 0 || k.State != "pre-active" {
+		t.Fatalf("after a refused import: %+v", k)
+	}
+	k, err := a.svc.ImportKeyVersion(a.ctx(), ImportVersionRequest{Key: "byok", ActivatePending: true, ImportMaterial: material()})
+	if err != nil || k.PrimaryVersion != 1 || k.State != "active" {
+		t.Fatalf("import and activate: %+v, %v", k, err)
+	}
+	if _, err := a.svc.Encrypt(a.ctx(), EncryptRequest{Key: "byok", Plaintext: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+}
