@@ -47,8 +47,13 @@ type SealStatus struct {
 type InitRequest struct {
 	Shares    int `json:"shares,omitzero"`
 	Threshold int `json:"threshold,omitzero"`
-	// Seal is "shamir" (default) or "pkcs11" (no shares).
+	// Seal is "shamir" (default) or "pkcs11" (no unseal shares).
 	Seal string `json:"seal,omitempty"`
+	// RecoveryShares and RecoveryThreshold, for a pkcs11 seal, split a
+	// recovery key whose shares authorise break-glass root token
+	// generation (none if zero).
+	RecoveryShares    int `json:"recovery_shares,omitzero"`
+	RecoveryThreshold int `json:"recovery_threshold,omitzero"`
 }
 
 // InitResponse holds the unseal shares and the root token. The server shows
@@ -56,6 +61,8 @@ type InitRequest struct {
 type InitResponse struct {
 	Shares    []string `json:"shares"`
 	RootToken string   `json:"root_token"`
+	// RecoveryShares are the recovery key's shares of a pkcs11 seal.
+	RecoveryShares []string `json:"recovery_shares,omitempty"`
 }
 
 // Health calls GET /v1/health. The server answers 503 while sealed or not
@@ -267,11 +274,14 @@ type SealChange struct {
 	Type              string   `json:"type"`
 	Shares            []string `json:"shares,omitempty"`
 	Threshold         int      `json:"threshold,omitempty"`
+	RecoveryShares    []string `json:"recovery_shares,omitempty"`
+	RecoveryThreshold int      `json:"recovery_threshold,omitempty"`
 	KeyLabel          string   `json:"key_label,omitempty"`
 	KeyringGeneration uint32   `json:"keyring_generation"`
 }
 
-// Rekey calls POST /v1/sys/rekey: new Shamir shares.
+// Rekey calls POST /v1/sys/rekey: new Shamir shares, or under a pkcs11
+// seal new recovery shares.
 func (c *Client) Rekey(ctx context.Context, shares, threshold int) (*SealChange, error) {
 	return c.sealChange(ctx, "/v1/sys/rekey", map[string]int{"shares": shares, "threshold": threshold})
 }

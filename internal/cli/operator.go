@@ -37,7 +37,7 @@ func newOperatorCommand() *cobra.Command {
 }
 
 func newOperatorInitCommand() *cobra.Command {
-	var shares, threshold int
+	var shares, threshold, recoveryShares, recoveryThreshold int
 	var sealType string
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -47,7 +47,10 @@ any --threshold of which unseal the server.
 
 With --seal pkcs11 (a server configured with seal.type pkcs11) the root key
 is an AES-256 key inside the HSM instead, generated there if missing: there
-are no shares, and the server unseals itself at every start.
+are no unseal shares, and the server unseals itself at every start. Give
+--recovery-shares and --recovery-threshold to split a recovery key whose
+shares, like unseal shares under Shamir, authorise a break-glass root token
+(operator generate-root); without one that way back is closed.
 
 The shares and the root token are printed exactly once: the server keeps no
 copy. Hand each share to a different custodian.`,
@@ -60,14 +63,19 @@ copy. Hand each share to a different custodian.`,
 			}
 			req := client.InitRequest{Shares: shares, Threshold: threshold}
 			if sealType == "pkcs11" {
-				req = client.InitRequest{Seal: sealType}
+				req = client.InitRequest{Seal: sealType, RecoveryShares: recoveryShares, RecoveryThreshold: recoveryThreshold}
 				threshold = 0
+			} else if recoveryShares != 0 || recoveryThreshold != 0 {
+				return usageErrorf(cmd, "--recovery-shares and --recovery-threshold apply to --seal pkcs11")
 			}
 			res, err := c.Init(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
 			if sealType == "pkcs11" && !g.json() {
+				if err := printRecoveryShares(cmd.OutOrStdout(), res.RecoveryShares, recoveryThreshold); err != nil {
+					return err
+				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "Root token: %s\n\nThe root key is in the HSM; the server unseals itself. The root token is shown exactly once.\n", res.RootToken)
 				return err
 			}
@@ -81,7 +89,24 @@ copy. Hand each share to a different custodian.`,
 	cmd.Flags().IntVar(&shares, "shares", 5, "number of unseal shares to split the root key into")
 	cmd.Flags().IntVar(&threshold, "threshold", 3, "number of shares needed to unseal")
 	cmd.Flags().StringVar(&sealType, "seal", "shamir", "shamir, or pkcs11 for a root key in the HSM")
+	cmd.Flags().IntVar(&recoveryShares, "recovery-shares", 0, "with --seal pkcs11: number of recovery shares (0: no recovery key)")
+	cmd.Flags().IntVar(&recoveryThreshold, "recovery-threshold", 0, "with --seal pkcs11: recovery shares needed for a break-glass root token")
 	return cmd
+}
+
+// printRecoveryShares prints a PKCS#11 seal's new recovery shares, if any.
+func printRecoveryShares(w io.Writer, shares []string, threshold int) error {
+	for i, s := range shares {
+		if _, err := fmt.Fprintf(w, "Recovery share %d: %s\n", i+1, s); err != nil {
+			return err
+		}
+	}
+	if len(shares) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "\nWARNING: the recovery shares are shown exactly once. They unseal nothing, but any %d of the %d\n"+
+		"create a new root token (operator generate-root): hand each to a different custodian.\n\n", threshold, len(shares))
+	return err
 }
 
 // newSealChangeCommand is one of rekey, rotate-root and migrate-seal: it
@@ -89,7 +114,10 @@ copy. Hand each share to a different custodian.`,
 func newSealChangeCommand(use, short, long string, call func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error)) *cobra.Command {
 	return callCommand(use, short, long, call, func(w io.Writer, res *client.SealChange) error {
 		if res.Type == "pkcs11" {
-			_, err := fmt.Fprintf(w, "The keyring key is now sealed by the HSM key %q; the server unseals itself.\n", res.KeyLabel)
+			if err := printRecoveryShares(w, res.RecoveryShares, res.RecoveryThreshold); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(w, "The keyring key is sealed by the HSM key %q; the server unseals itself.\n", res.KeyLabel)
 			return err
 		}
 		return printInit(w, &client.InitResponse{Shares: res.Shares}, res.Threshold)
@@ -98,8 +126,8 @@ func newSealChangeCommand(use, short, long string, call func(cmd *cobra.Command,
 
 func newOperatorSealChangeCommands() []*cobra.Command {
 	var shares, threshold int
-	rekey := newSealChangeCommand("rekey --shares N --threshold M", "Replace the root key with a new one split into new shares (Shamir)",
-		"Replace the Shamir root key with a new one split into --shares shares, any --threshold of which\nunseal. The new shares are printed once; the old ones no longer unseal. Key versions and\nciphertexts are untouched. Needs sys:rekey.",
+	rekey := newSealChangeCommand("rekey --shares N --threshold M", "Replace the root key (Shamir) or the recovery key (PKCS#11) with new shares",
+		"Replace the Shamir root key with a new one split into --shares shares, any --threshold of which\nunseal. The new shares are printed once; the old ones no longer unseal. Key versions and\nciphertexts are untouched. Under the PKCS#11 seal, replace (or create) the recovery key the\nsame way: the old recovery shares no longer create root tokens. Needs sys:rekey.",
 		func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error) {
 			return c.Rekey(cmd.Context(), shares, threshold)
 		})
@@ -118,8 +146,8 @@ func newOperatorSealChangeCommands() []*cobra.Command {
 			return c.MigrateSeal(cmd.Context(), to, mShares, mThreshold)
 		})
 	migrate.Flags().StringVar(&to, "to", "", "pkcs11 or shamir")
-	migrate.Flags().IntVar(&mShares, "shares", 5, "with --to shamir: number of shares")
-	migrate.Flags().IntVar(&mThreshold, "threshold", 3, "with --to shamir: shares needed to unseal")
+	migrate.Flags().IntVar(&mShares, "shares", 5, "number of shares: unseal shares (--to shamir) or recovery shares (--to pkcs11; 0 for none)")
+	migrate.Flags().IntVar(&mThreshold, "threshold", 3, "shares needed to unseal (--to shamir) or to create a root token (--to pkcs11)")
 	return []*cobra.Command{rekey, rotate, migrate, newKeyringCommand("rotate-keyring", "Make a new keyring key for new writes; older data moves to it in the background",
 		"Create a new keyring generation: everything written from now on is sealed by it, while\nolder generations keep opening what they sealed until the server's background rewrap has\nmoved it (see keyring-status). Shares, the HSM key and ciphertexts are untouched. Needs\nsys:rekey.",
 		(*client.Client).RotateKeyring),
@@ -208,10 +236,11 @@ func newOperatorGenerateRootCommand() *cobra.Command {
 	var cancel bool
 	cmd := &cobra.Command{
 		Use:   "generate-root [SHARE]",
-		Short: "Break glass: create a new root token with a quorum of unseal shares",
+		Short: "Break glass: create a new root token with a quorum of unseal (or recovery) shares",
 		Long: `Submit one unseal share towards a new root token, on an unsealed server:
 once as many distinct shares as unsealing needs have been submitted, the
-server prints a new root token (once). This is the way back in after the
+server prints a new root token (once). Under the PKCS#11 seal, submit
+recovery shares instead. This is the way back in after the
 root token was revoked and no administrator is left. Each submission is
 audited. Without SHARE the share is read from stdin.
 

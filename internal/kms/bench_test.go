@@ -67,7 +67,7 @@ func BenchmarkProtection(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(s.Close)
-	res, err := s.InitHSM(anonCtx())
+	res, err := s.InitHSM(anonCtx(), 0, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

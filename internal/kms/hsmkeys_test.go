@@ -113,7 +113,7 @@ func newHSMServer(t *testing.T) *hsmServer {
 	clock := &lcClock{now: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
 	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t), now: clock.Now}
 	s := n.start(true)
-	res, err := s.InitHSM(anonCtx())
+	res, err := s.InitHSM(anonCtx(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/seal"
+	"github.com/arcakms/arca/internal/shamir"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -33,11 +34,14 @@ const (
 const DefaultHSMKeyLabel = "arca-root"
 
 // SealChange is the result of a rekey, a root rotation or a seal
-// migration: the new shares of a Shamir seal (shown once), or none.
+// migration: the new shares of a Shamir seal, or the new recovery shares
+// of a PKCS#11 seal (each shown once), or none.
 type SealChange struct {
 	Type              string
 	Shares            []string
 	Threshold         int
+	RecoveryShares    []string
+	RecoveryThreshold int
 	KeyLabel          string
 	KeyringGeneration uint32
 }
@@ -46,8 +50,10 @@ type SealChange struct {
 // encrypted by the token's AES key labelled Options.HSMKeyLabel, generated
 // in the token if it does not exist (non-extractable) or used as it is. The
 // server is unsealed at once and will unseal itself at every start. It
-// returns the root token; there are no shares.
-func (s *Service) InitHSM(ctx context.Context) (res *InitResult, err error) {
+// returns the root token and, when recoveryShares is not zero, the shares
+// of a recovery key (see seal.Recovery) of which recoveryThreshold
+// authorise a break-glass root token.
+func (s *Service) InitHSM(ctx context.Context, recoveryShares, recoveryThreshold int) (res *InitResult, err error) {
 	t := &target{}
 	defer func() {
 		if err = s.finish(ctx, OpInit, t, err); err != nil {
@@ -62,11 +68,20 @@ func (s *Service) InitHSM(ctx context.Context) (res *InitResult, err error) {
 	}
 	t.resource = s.hsmLabel
 	res, kr, err := s.initializeWith(ctx, t, "", func() (*seal.Initialized, error) {
-		return seal.InitializeHSM(s.hsm, s.hsmLabel, s.now())
+		in, err := seal.InitializeHSM(s.hsm, s.hsmLabel, s.now())
+		if err != nil || recoveryShares == 0 {
+			return in, err
+		}
+		if in.Config.Recovery, in.Shares, err = in.Keyring.NewRecovery(recoveryShares, recoveryThreshold); err != nil {
+			in.Keyring.Wipe()
+			return nil, err
+		}
+		return in, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.RecoveryShares, res.Shares = res.Shares, nil
 	if !s.keyring.CompareAndSwap(nil, kr) {
 		kr.Wipe()
 	}
@@ -131,14 +146,35 @@ func (s *Service) AutoUnseal(ctx context.Context) error {
 
 // Rekey replaces the Shamir root key with a new one split into shares of
 // which threshold unseal: the keyring key is sealed anew, nothing else
-// changes, and the old shares no longer unseal. Needs sys:rekey.
+// changes, and the old shares no longer unseal. Under the PKCS#11 seal it
+// replaces the recovery key the same way. Needs sys:rekey.
 func (s *Service) Rekey(ctx context.Context, shares, threshold int) (*SealChange, error) {
 	return s.changeSeal(ctx, OpRekey, []string{fmt.Sprint(shares), fmt.Sprint(threshold)}, func(kr *seal.Keyring, cur *seal.Config) (seal.Config, []string, error) {
-		if cur.Type != seal.TypeShamir {
-			return seal.Config{}, nil, Errorf(CodeInvalidArgument, "rekey changes Shamir shares; this server's seal is %s", cur.Type)
+		if cur.Type == seal.TypePKCS11 {
+			next := *cur
+			recovery, out, err := s.newRecovery(kr, shares, threshold)
+			next.Recovery = recovery
+			return next, out, err
 		}
 		return s.sealShamir(kr, shares, threshold)
 	})
+}
+
+// newRecovery makes a recovery key for the PKCS#11 seal of keyring kr and
+// returns its shares as text.
+func (s *Service) newRecovery(kr *seal.Keyring, n, threshold int) (*seal.Recovery, []string, error) {
+	r, shares, err := kr.NewRecovery(n, threshold)
+	if errors.Is(err, seal.ErrInvalidParams) {
+		return nil, nil, errInvalidShareParams
+	}
+	if err != nil {
+		return nil, nil, internal("recovery key", err)
+	}
+	out, err := sharesText(shares)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, out, nil
 }
 
 // RotateRoot replaces the root key and seals the keyring key under the new
@@ -148,7 +184,9 @@ func (s *Service) Rekey(ctx context.Context, shares, threshold int) (*SealChange
 func (s *Service) RotateRoot(ctx context.Context) (*SealChange, error) {
 	return s.changeSeal(ctx, OpRotateRoot, nil, func(kr *seal.Keyring, cur *seal.Config) (seal.Config, []string, error) {
 		if cur.Type == seal.TypePKCS11 {
-			return s.sealHSM(kr, fmt.Sprintf("%s-%d", s.hsmLabel, s.now().UnixNano()))
+			next, _, err := s.sealHSM(kr, fmt.Sprintf("%s-%d", s.hsmLabel, s.now().UnixNano()))
+			next.Recovery = cur.Recovery // bound to the keyring, which stays
+			return next, nil, err
 		}
 		return s.sealShamir(kr, cur.Shares, cur.Threshold)
 	})
@@ -165,7 +203,13 @@ func (s *Service) MigrateSeal(ctx context.Context, to string, shares, threshold 
 		}
 		switch to {
 		case seal.TypePKCS11:
-			return s.sealHSM(kr, s.hsmLabel)
+			next, _, err := s.sealHSM(kr, s.hsmLabel)
+			if err != nil || shares == 0 {
+				return next, nil, err
+			}
+			recovery, out, err := s.newRecovery(kr, shares, threshold)
+			next.Recovery = recovery
+			return next, out, err
 		case seal.TypeShamir:
 			return s.sealShamir(kr, shares, threshold)
 		}
@@ -181,16 +225,28 @@ func (s *Service) sealShamir(kr *seal.Keyring, n, threshold int) (seal.Config, [
 	if err != nil {
 		return seal.Config{}, nil, internal("seal", err)
 	}
+	out, err := sharesText(shares)
+	if err != nil {
+		return seal.Config{}, nil, err
+	}
+	return cfg, out, nil
+}
+
+// sharesText encodes shares for operators, wiping them.
+func sharesText(shares []shamir.Share) ([]string, error) {
 	out := make([]string, len(shares))
 	for i := range shares {
 		txt, err := shares[i].MarshalText()
 		shares[i].Wipe()
 		if err != nil {
-			return seal.Config{}, nil, internal("seal", err)
+			for j := i + 1; j < len(shares); j++ {
+				shares[j].Wipe()
+			}
+			return nil, internal("encode shares", err)
 		}
 		out[i] = string(txt)
 	}
-	return cfg, out, nil
+	return out, nil
 }
 
 func (s *Service) sealHSM(kr *seal.Keyring, label string) (seal.Config, []string, error) {
@@ -251,5 +307,15 @@ func (s *Service) changeSeal(ctx context.Context, op string, params []string, ne
 	}
 	s.sealConfig.Store(&cfg)
 	s.unsealer.Reset()
-	return &SealChange{Type: cfg.Type, Shares: shares, Threshold: cfg.Threshold, KeyLabel: cfg.KeyLabel, KeyringGeneration: cfg.KeyringGeneration}, nil
+	s.rootGen.Reset() // shares collected for the old root or recovery key
+	res = &SealChange{Type: cfg.Type, KeyLabel: cfg.KeyLabel, KeyringGeneration: cfg.KeyringGeneration}
+	if cfg.Type == seal.TypePKCS11 {
+		res.RecoveryShares = shares
+		if cfg.Recovery != nil {
+			res.RecoveryThreshold = cfg.Recovery.Threshold
+		}
+	} else {
+		res.Shares, res.Threshold = shares, cfg.Threshold
+	}
+	return res, nil
 }

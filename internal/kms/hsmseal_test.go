@@ -78,7 +78,7 @@ func TestPKCS11SealUnsealsItself(t *testing.T) {
 	dir := t.TempDir()
 	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
 	s := n.start(true)
-	res, err := s.InitHSM(anonCtx())
+	res, err := s.InitHSM(anonCtx(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestBackupUnderPKCS11Seal(t *testing.T) {
 	dir := t.TempDir()
 	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
 	s := n.start(true)
-	res, err := s.InitHSM(anonCtx())
+	res, err := s.InitHSM(anonCtx(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,4 +275,85 @@ func TestBackupUnderPKCS11Seal(t *testing.T) {
 		t.Fatal(err)
 	}
 	decryptAll(t, restored, rootCtx(t, restored, res.RootToken), cts)
+}
+
+// TestPKCS11RecoveryShares: a PKCS#11 seal made with a recovery key gives
+// its shares once; any threshold of them creates a root token (break
+// glass), other shares do not, and a recovery key written into the stored
+// configuration by someone without the keyring is refused. A rekey
+// replaces the recovery key (the old shares stop working), a root rotation
+// keeps it, and without one the server says how to make it.
+func TestPKCS11RecoveryShares(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	s := n.start(true)
+	res, err := s.InitHSM(anonCtx(), 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Shares) != 0 || len(res.RecoveryShares) != 3 {
+		t.Fatalf("init: %d unseal shares, %d recovery shares", len(res.Shares), len(res.RecoveryShares))
+	}
+	ctx := rootCtx(t, s, res.RootToken)
+	breakGlass := func(shares ...string) (*RootGeneration, error) {
+		t.Helper()
+		var g *RootGeneration
+		var err error
+		for _, sh := range shares {
+			if g, err = s.GenerateRoot(anonCtx(), sh); err != nil {
+				return nil, err
+			}
+		}
+		return g, nil
+	}
+	g, err := breakGlass(res.RecoveryShares[2], res.RecoveryShares[0])
+	if err != nil || g.Token == "" {
+		t.Fatalf("two of three recovery shares: %+v, %v", g, err)
+	}
+	if _, err := s.CreateKey(rootCtx(t, s, g.Token), CreateKeyRequest{Name: "after-break-glass"}); err != nil {
+		t.Fatalf("the new root token: %v", err)
+	}
+
+	// A rotation of the token key keeps the recovery key.
+	if _, err := s.RotateRoot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := breakGlass(res.RecoveryShares[1], res.RecoveryShares[2]); err != nil || g.Token == "" {
+		t.Fatalf("recovery shares after a root rotation: %+v, %v", g, err)
+	}
+
+	// A rekey replaces it.
+	ch, err := s.Rekey(ctx, 2, 2)
+	if err != nil || ch.Type != "pkcs11" || len(ch.RecoveryShares) != 2 || len(ch.Shares) != 0 {
+		t.Fatalf("rekey: %+v, %v", ch, err)
+	}
+	_, err = breakGlass(res.RecoveryShares[0], res.RecoveryShares[1])
+	wantCode(t, "old recovery shares after a rekey", err, CodeInvalidShare)
+	if g, err := breakGlass(ch.RecoveryShares...); err != nil || g.Token == "" {
+		t.Fatalf("new recovery shares: %+v, %v", g, err)
+	}
+
+	// A recovery key of someone's own, written into the stored
+	// configuration, does not pass: it is not bound to the keyring.
+	other := &hsmNode{t: t, store: openStore(t, filepath.Join(t.TempDir(), "other.db")), dir: t.TempDir(), cfg: hsmtest.Token(t)}
+	os2 := other.start(true)
+	ores, err := os2.InitHSM(anonCtx(), 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := *s.sealConfig.Load()
+	forged.Recovery = os2.sealConfig.Load().Recovery
+	s.sealConfig.Store(&forged)
+	_, err = breakGlass(ores.RecoveryShares[0])
+	wantCode(t, "a recovery key bound to another keyring", err, CodeRecordTampered)
+
+	// Without a recovery key, break glass says how to make one.
+	plain := &hsmNode{t: t, store: openStore(t, filepath.Join(t.TempDir(), "plain.db")), dir: t.TempDir(), cfg: hsmtest.Token(t)}
+	ps := plain.start(true)
+	if _, err := ps.InitHSM(anonCtx(), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ps.GenerateRoot(anonCtx(), ores.RecoveryShares[0])
+	wantCode(t, "break glass without a recovery key", err, CodeInvalidArgument)
 }

@@ -2,8 +2,10 @@ package kms
 
 import (
 	"context"
+	"errors"
 	"strings"
 
+	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/shamir"
 	"github.com/arcakms/arca/internal/storage"
 )
@@ -48,17 +50,14 @@ func (s *Service) GenerateRoot(ctx context.Context, share string) (res *RootGene
 	if err := sh.UnmarshalText([]byte(strings.TrimSpace(share))); err != nil {
 		return nil, Errorf(CodeInvalidShare, "the share is malformed")
 	}
-	proof, err := s.rootGen.Add(*cfg, sh)
+	done, threshold, err := s.collectRootShare(kr, cfg, sh)
 	if err != nil {
-		return nil, &Error{Code: CodeInvalidShare, Message: "the shares do not reconstruct this server's root key; submitted shares were discarded", Err: err}
+		return nil, err
 	}
-	res = &RootGeneration{Progress: s.rootGen.Progress(), Threshold: cfg.Threshold}
-	if proof == nil {
+	res = &RootGeneration{Progress: s.rootGen.Progress(), Threshold: threshold}
+	if !done {
 		return res, nil
 	}
-	// The shares reconstructed the root key: that is the proof; the
-	// keyring it opened is not needed.
-	proof.Wipe()
 	token, hash, err := newToken()
 	if err != nil {
 		return nil, internal("generate root token", err)
@@ -71,6 +70,38 @@ func (s *Service) GenerateRoot(ctx context.Context, share string) (res *RootGene
 	}
 	res.Token, res.Progress = token, 0
 	return res, nil
+}
+
+// collectRootShare adds one share for root generation: an unseal share of
+// a Shamir seal, or a recovery share of a PKCS#11 seal. done reports that
+// the threshold was reached and the shares proved themselves (they
+// reconstruct this server's root or recovery key).
+func (s *Service) collectRootShare(kr *seal.Keyring, cfg *seal.Config, sh shamir.Share) (done bool, threshold int, err error) {
+	if cfg.Type == seal.TypePKCS11 {
+		if cfg.Recovery == nil {
+			sh.Wipe()
+			return false, 0, Errorf(CodeInvalidArgument, "this server's PKCS#11 seal has no recovery key: create one with operator rekey --shares N --threshold M")
+		}
+		done, err := s.rootGen.AddRecovery(kr, cfg.Recovery, sh)
+		if errors.Is(err, seal.ErrTampered) {
+			return false, 0, &Error{Code: CodeRecordTampered, Message: "the stored recovery key configuration failed its integrity check", Err: err}
+		}
+		if err != nil {
+			return false, 0, &Error{Code: CodeInvalidShare, Message: "the shares do not reconstruct this server's recovery key; submitted shares were discarded", Err: err}
+		}
+		return done, cfg.Recovery.Threshold, nil
+	}
+	proof, err := s.rootGen.Add(*cfg, sh)
+	if err != nil {
+		return false, 0, &Error{Code: CodeInvalidShare, Message: "the shares do not reconstruct this server's root key; submitted shares were discarded", Err: err}
+	}
+	if proof == nil {
+		return false, cfg.Threshold, nil
+	}
+	// The shares reconstructed the root key: that is the proof; the
+	// keyring it opened is not needed.
+	proof.Wipe()
+	return true, cfg.Threshold, nil
 }
 
 // CancelGenerateRoot discards the shares submitted for root generation.

@@ -35,6 +35,8 @@ type SealStatus struct {
 type InitResult struct {
 	Shares    []string
 	RootToken string
+	// RecoveryShares are the recovery key's shares of a PKCS#11 seal.
+	RecoveryShares []string
 }
 
 func (s *Service) loadSealConfig(ctx context.Context) (*seal.Config, error) {

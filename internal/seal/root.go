@@ -49,6 +49,9 @@ type Config struct {
 	EncryptedKeyring []byte `json:"encrypted_keyring"`
 	// CreatedAt is when the server was initialised.
 	CreatedAt time.Time `json:"created_at"`
+	// Recovery, for the PKCS#11 seal, is its recovery key, if one was
+	// made (see Recovery).
+	Recovery *Recovery `json:"recovery,omitempty"`
 }
 
 // Errors from initialisation and unsealing.

@@ -29,20 +29,45 @@ func (u *Unsealer) Progress() int {
 func (u *Unsealer) Add(cfg Config, s shamir.Share) (*Keyring, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, have := range u.shares {
-		if have.X == s.X {
-			s.Wipe()
-			u.resetLocked()
-			return nil, fmt.Errorf("%w: share %d was submitted twice", ErrInvalidShares, s.X)
-		}
-	}
-	u.shares = append(u.shares, s)
-	if len(u.shares) < cfg.Threshold {
-		return nil, nil
+	if complete, err := u.addLocked(cfg.Threshold, s); !complete {
+		return nil, err
 	}
 	kr, err := Open(cfg, u.shares)
 	u.resetLocked()
 	return kr, err
+}
+
+// AddRecovery records one share of the recovery key r of keyring kr. When
+// the threshold is reached it reports whether the shares reconstruct it
+// (done true, err nil); on failure it discards every collected share.
+// Below the threshold it returns (false, nil).
+func (u *Unsealer) AddRecovery(kr *Keyring, r *Recovery, s shamir.Share) (done bool, err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if r == nil {
+		s.Wipe()
+		return false, fmt.Errorf("%w: this seal has no recovery key", ErrInvalidShares)
+	}
+	if complete, err := u.addLocked(r.Threshold, s); !complete {
+		return false, err
+	}
+	err = kr.VerifyRecovery(r, u.shares)
+	u.resetLocked()
+	return err == nil, err
+}
+
+// addLocked adds s and reports whether threshold shares are held. A share
+// submitted twice discards every share.
+func (u *Unsealer) addLocked(threshold int, s shamir.Share) (bool, error) {
+	for _, have := range u.shares {
+		if have.X == s.X {
+			s.Wipe()
+			u.resetLocked()
+			return false, fmt.Errorf("%w: share %d was submitted twice", ErrInvalidShares, s.X)
+		}
+	}
+	u.shares = append(u.shares, s)
+	return len(u.shares) >= threshold, nil
 }
 
 // Reset discards every collected share.

@@ -38,9 +38,14 @@ func TestPKCS11SealedServer(t *testing.T) {
 	}
 	n := start(cfg)
 	wantError(t, n.call("POST", "/v1/sys/init", map[string]any{"seal": "pkcs11", "shares": 3, "threshold": 2}), 400, "invalid_argument")
-	init := n.must(200, "POST", "/v1/sys/init", map[string]string{"seal": "pkcs11"})
+	wantError(t, n.call("POST", "/v1/sys/init", map[string]any{"recovery_shares": 3, "recovery_threshold": 2}), 400, "invalid_argument")
+	init := n.must(200, "POST", "/v1/sys/init", map[string]any{"seal": "pkcs11", "recovery_shares": 3, "recovery_threshold": 2})
 	if shares := init.body["shares"]; shares != nil && len(shares.([]any)) != 0 {
-		t.Fatalf("a PKCS#11 init returned shares: %s", init.raw)
+		t.Fatalf("a PKCS#11 init returned unseal shares: %s", init.raw)
+	}
+	recovery, _ := init.body["recovery_shares"].([]any)
+	if len(recovery) != 3 {
+		t.Fatalf("a PKCS#11 init with a recovery key: %s", init.raw)
 	}
 	n.token = init.str("root_token")
 	if st := n.must(200, "GET", "/v1/sys/seal-status", nil); st.body["sealed"] != false || st.str("type") != "pkcs11" {
@@ -73,6 +78,15 @@ func TestPKCS11SealedServer(t *testing.T) {
 	if st := n.must(200, "GET", "/v1/sys/keyring", nil); st.body["current_generation"] != 2.0 || len(st.body["generations"].([]any)) != 2 {
 		t.Fatalf("keyring after restart: %s", st.raw)
 	}
+	// Break glass after the restart: two recovery shares make a root token.
+	n.token = ""
+	n.must(200, "POST", "/v1/sys/generate-root", map[string]any{"share": recovery[2]})
+	g := n.must(200, "POST", "/v1/sys/generate-root", map[string]any{"share": recovery[0]})
+	n.token = g.str("root_token")
+	if n.token == "" {
+		t.Fatalf("break glass with recovery shares: %s", g.raw)
+	}
+	n.must(200, "GET", "/v1/keys/k", nil)
 	n.stop()
 
 	absent := cfg

@@ -63,14 +63,17 @@ func (h *Handler) sealStatus(ctx context.Context, r *http.Request) (int, any, er
 }
 
 type initRequest struct {
-	Shares    int    `json:"shares"`
-	Threshold int    `json:"threshold"`
-	Seal      string `json:"seal"`
+	Shares            int    `json:"shares"`
+	Threshold         int    `json:"threshold"`
+	Seal              string `json:"seal"`
+	RecoveryShares    int    `json:"recovery_shares"`
+	RecoveryThreshold int    `json:"recovery_threshold"`
 }
 
 type initResponse struct {
-	Shares    []string `json:"shares"`
-	RootToken string   `json:"root_token"`
+	Shares         []string `json:"shares"`
+	RootToken      string   `json:"root_token"`
+	RecoveryShares []string `json:"recovery_shares,omitempty"`
 }
 
 func (h *Handler) init(ctx context.Context, r *http.Request) (int, any, error) {
@@ -82,19 +85,22 @@ func (h *Handler) init(ctx context.Context, r *http.Request) (int, any, error) {
 	var err error
 	switch req.Seal {
 	case "", "shamir":
+		if req.RecoveryShares != 0 || req.RecoveryThreshold != 0 {
+			return 0, nil, reject(kms.CodeInvalidArgument, "a shamir seal has no recovery key: its unseal shares serve")
+		}
 		res, err = h.svc.Init(ctx, req.Shares, req.Threshold)
 	case "pkcs11":
 		if req.Shares != 0 || req.Threshold != 0 {
-			return 0, nil, reject(kms.CodeInvalidArgument, "a pkcs11 seal has no shares: leave shares and threshold out")
+			return 0, nil, reject(kms.CodeInvalidArgument, "a pkcs11 seal has no unseal shares: leave shares and threshold out (recovery_shares and recovery_threshold make a recovery key)")
 		}
-		res, err = h.svc.InitHSM(ctx)
+		res, err = h.svc.InitHSM(ctx, req.RecoveryShares, req.RecoveryThreshold)
 	default:
 		return 0, nil, reject(kms.CodeInvalidArgument, "seal must be shamir or pkcs11")
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, &initResponse{Shares: res.Shares, RootToken: res.RootToken}, nil
+	return http.StatusOK, &initResponse{Shares: res.Shares, RootToken: res.RootToken, RecoveryShares: res.RecoveryShares}, nil
 }
 
 type rekeyRequest struct {
@@ -112,12 +118,15 @@ type sealChangeResponse struct {
 	Type              string   `json:"type"`
 	Shares            []string `json:"shares,omitempty"`
 	Threshold         int      `json:"threshold,omitzero"`
+	RecoveryShares    []string `json:"recovery_shares,omitempty"`
+	RecoveryThreshold int      `json:"recovery_threshold,omitzero"`
 	KeyLabel          string   `json:"key_label,omitempty"`
 	KeyringGeneration uint32   `json:"keyring_generation"`
 }
 
 func sealChangeOf(c *kms.SealChange) *sealChangeResponse {
-	return &sealChangeResponse{Type: c.Type, Shares: c.Shares, Threshold: c.Threshold, KeyLabel: c.KeyLabel, KeyringGeneration: c.KeyringGeneration}
+	return &sealChangeResponse{Type: c.Type, Shares: c.Shares, Threshold: c.Threshold, RecoveryShares: c.RecoveryShares,
+		RecoveryThreshold: c.RecoveryThreshold, KeyLabel: c.KeyLabel, KeyringGeneration: c.KeyringGeneration}
 }
 
 func (h *Handler) rekey(ctx context.Context, r *http.Request) (int, any, error) {
