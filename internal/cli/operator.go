@@ -143,11 +143,14 @@ func newOperatorSealChangeCommands() []*cobra.Command {
 	migrate := newSealChangeCommand("migrate-seal --to pkcs11|shamir", "Move the seal between Shamir shares and the HSM",
 		"Seal the keyring key under the HSM's key (--to pkcs11; the server then unseals itself) or\nunder a new root key split into --shares shares (--to shamir). Only the keyring key's seal\nchanges: every key version and ciphertext stays as it is. Needs sys:rekey.",
 		func(cmd *cobra.Command, c *client.Client) (*client.SealChange, error) {
+			if to == "pkcs11" && !cmd.Flags().Changed("shares") && !cmd.Flags().Changed("threshold") {
+				mShares, mThreshold = 0, 0 // a recovery key only when asked for
+			}
 			return c.MigrateSeal(cmd.Context(), to, mShares, mThreshold)
 		})
 	migrate.Flags().StringVar(&to, "to", "", "pkcs11 or shamir")
-	migrate.Flags().IntVar(&mShares, "shares", 5, "number of shares: unseal shares (--to shamir) or recovery shares (--to pkcs11; 0 for none)")
-	migrate.Flags().IntVar(&mThreshold, "threshold", 3, "shares needed to unseal (--to shamir) or to create a root token (--to pkcs11)")
+	migrate.Flags().IntVar(&mShares, "shares", 5, "number of shares: unseal shares (--to shamir), or recovery shares (--to pkcs11; none unless given)")
+	migrate.Flags().IntVar(&mThreshold, "threshold", 3, "shares needed to unseal (--to shamir), or to create a root token (--to pkcs11)")
 	return []*cobra.Command{rekey, rotate, migrate, newKeyringCommand("rotate-keyring", "Make a new keyring key for new writes; older data moves to it in the background",
 		"Create a new keyring generation: everything written from now on is sealed by it, while\nolder generations keep opening what they sealed until the server's background rewrap has\nmoved it (see keyring-status). Shares, the HSM key and ciphertexts are untouched. Needs\nsys:rekey.",
 		(*client.Client).RotateKeyring),

@@ -48,8 +48,13 @@ func (s *Service) refreshSealConfig() {
 		s.log.Warn("re-read the seal configuration", "error", err)
 		return
 	}
-	if cfg != nil {
-		s.sealConfig.Store(cfg)
+	if cfg == nil {
+		return
+	}
+	if old := s.sealConfig.Swap(cfg); old != nil && !sameSeal(old, cfg) {
+		// Shares collected for the old root or recovery key are void.
+		s.unsealer.Reset()
+		s.rootGen.Reset()
 	}
 }
 

@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,6 +64,9 @@ func (s *Service) InitHSM(ctx context.Context, recoveryShares, recoveryThreshold
 	if s.hsm == nil {
 		return nil, Errorf(CodeInvalidArgument, "this server has no PKCS#11 seal configured (seal.type pkcs11)")
 	}
+	if (recoveryShares == 0) != (recoveryThreshold == 0) {
+		return nil, Errorf(CodeInvalidArgument, "give both recovery_shares and recovery_threshold, or neither")
+	}
 	if err := s.ensureHSMKey(s.hsmLabel); err != nil {
 		return nil, err
 	}
@@ -74,6 +78,9 @@ func (s *Service) InitHSM(ctx context.Context, recoveryShares, recoveryThreshold
 		}
 		if in.Config.Recovery, in.Shares, err = in.Keyring.NewRecovery(recoveryShares, recoveryThreshold); err != nil {
 			in.Keyring.Wipe()
+			if errors.Is(err, seal.ErrInvalidParams) {
+				return nil, errInvalidShareParams
+			}
 			return nil, err
 		}
 		return in, nil
@@ -299,9 +306,20 @@ func (s *Service) changeSeal(ctx context.Context, op string, params []string, ne
 		if err != nil {
 			return err
 		}
+		// The change was made from the configuration this node holds:
+		// another node may have changed the stored one meanwhile (and this
+		// one not heard of it yet), and that change must not be undone.
+		var stored seal.Config
+		if err := json.Unmarshal(it.Value, &stored); err != nil || !sameSeal(&stored, cur) {
+			return errSealChanged
+		}
 		_, err = tx.CompareAndSwap(nsSys, sealConfigKey, cfgJSON, it.Revision)
 		return err
 	})
+	if errors.Is(err, errSealChanged) || errors.Is(err, storage.ErrConflict) {
+		s.refreshSealConfig()
+		return nil, Errorf(CodeConflict, "the seal configuration changed meanwhile (on another node?); try again")
+	}
 	if err != nil {
 		return nil, storageError("store the seal configuration", err)
 	}
@@ -318,4 +336,22 @@ func (s *Service) changeSeal(ctx context.Context, op string, params []string, ne
 		res.Shares, res.Threshold = shares, cfg.Threshold
 	}
 	return res, nil
+}
+
+// errSealChanged refuses a seal change made from a configuration that is
+// no longer the stored one.
+var errSealChanged = errors.New("the stored seal configuration changed")
+
+// sameSeal reports whether two seal configurations are the same one.
+func sameSeal(a, b *seal.Config) bool {
+	if a.Type != b.Type || a.Shares != b.Shares || a.Threshold != b.Threshold || a.KeyLabel != b.KeyLabel ||
+		a.KeyringGeneration != b.KeyringGeneration || !bytes.Equal(a.Check, b.Check) || !bytes.Equal(a.EncryptedKeyring, b.EncryptedKeyring) {
+		return false
+	}
+	switch {
+	case a.Recovery == nil || b.Recovery == nil:
+		return a.Recovery == b.Recovery
+	default:
+		return bytes.Equal(a.Recovery.MAC, b.Recovery.MAC) && bytes.Equal(a.Recovery.Check, b.Recovery.Check)
+	}
 }

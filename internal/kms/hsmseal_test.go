@@ -2,12 +2,14 @@ package kms
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/arcakms/arca/internal/hsm"
 	"github.com/arcakms/arca/internal/hsm/hsmtest"
+	"github.com/arcakms/arca/internal/seal"
 	"github.com/arcakms/arca/internal/storage"
 )
 
@@ -356,4 +358,88 @@ func TestPKCS11RecoveryShares(t *testing.T) {
 	}
 	_, err = ps.GenerateRoot(anonCtx(), ores.RecoveryShares[0])
 	wantCode(t, "break glass without a recovery key", err, CodeInvalidArgument)
+}
+
+// TestSealConfigurationWrittenBehindTheServer: a seal configuration
+// written into the store by someone else (a Shamir one of their own, on a
+// PKCS#11 server) makes no root token; a seal change made from a
+// configuration that another node has since replaced is refused, not
+// undone; a reloaded configuration discards root-generation shares
+// collected for the old one; and recovery parameters are checked.
+func TestSealConfigurationWrittenBehindTheServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	s := n.start(true)
+	_, err := s.InitHSM(anonCtx(), 3, 0)
+	wantCode(t, "recovery shares without a threshold", err, CodeInvalidArgument)
+	_, err = s.InitHSM(anonCtx(), 3, 5)
+	wantCode(t, "a recovery threshold above the shares", err, CodeInvalidArgument)
+	res, err := s.InitHSM(anonCtx(), 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := rootCtx(t, s, res.RootToken)
+	writeSeal := func(cfg seal.Config) {
+		t.Helper()
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = n.store.Update(context.Background(), func(tx storage.Tx) error {
+			_, err := tx.Put(nsSys, sealConfigKey, b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	genuine := *s.sealConfig.Load()
+
+	// One recovery share is in when another node rekeys: the reload
+	// discards it.
+	if g, err := s.GenerateRoot(anonCtx(), res.RecoveryShares[0]); err != nil || g.Progress != 1 {
+		t.Fatalf("first recovery share: %+v, %v", g, err)
+	}
+	other := genuine
+	other.Recovery, _, err = runningKeyring(t, s).NewRecovery(2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSeal(other)
+	s.Invalidate(storage.Change{NS: nsSys, Key: sealConfigKey})
+	if p := s.rootGen.Progress(); p != 0 {
+		t.Fatalf("root-generation progress after the seal changed elsewhere: %d", p)
+	}
+
+	// This node's view is now stale: a change made from it is refused.
+	s.sealConfig.Store(&genuine)
+	_, err = s.RotateRoot(ctx)
+	wantCode(t, "a root rotation from a stale configuration", err, CodeConflict)
+	if cur := s.sealConfig.Load(); !sameSeal(cur, &other) {
+		t.Fatal("the refused change did not reload the stored configuration")
+	}
+
+	// A Shamir configuration of someone's own makes no root token.
+	forged, err := seal.Initialize(1, 1, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSeal(forged.Config)
+	s.Invalidate(storage.Change{NS: nsSys, Key: sealConfigKey})
+	share, err := forged.Shares[0].MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GenerateRoot(anonCtx(), string(share))
+	wantCode(t, "root generation with a forged seal configuration", err, CodeRecordTampered)
+}
+
+func runningKeyring(t *testing.T, s *Service) *seal.Keyring {
+	t.Helper()
+	kr := s.keyring.Load()
+	if kr == nil {
+		t.Fatal("sealed")
+	}
+	return kr
 }

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"strings"
 
@@ -98,9 +99,14 @@ func (s *Service) collectRootShare(kr *seal.Keyring, cfg *seal.Config, sh shamir
 	if proof == nil {
 		return false, cfg.Threshold, nil
 	}
-	// The shares reconstructed the root key: that is the proof; the
-	// keyring it opened is not needed.
-	proof.Wipe()
+	// The shares reconstructed a root key that opened a keyring. It must
+	// be the one this server runs on: a seal configuration written into
+	// the database by someone else would open theirs.
+	defer proof.Wipe()
+	probe := []byte("arca/v1/root-generation/proof")
+	if proof.Generation() != kr.Generation() || !hmac.Equal(proof.MAC(probe), kr.MAC(probe)) {
+		return false, 0, &Error{Code: CodeRecordTampered, Message: "the shares open a keyring other than this server's: the stored seal configuration is not the one this server runs on"}
+	}
 	return true, cfg.Threshold, nil
 }
 
