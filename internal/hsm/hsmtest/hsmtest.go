@@ -27,6 +27,8 @@ const PIN = "1234"
 var (
 	confOnce sync.Once
 	confErr  error
+	// initMu serialises token creation in this process.
+	initMu sync.Mutex
 )
 
 // setup points SoftHSM2 (SOFTHSM2_CONF, read by every module instance) at
@@ -69,7 +71,11 @@ func Token(t testing.TB) hsm.Config {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	label := "arca-" + hex.EncodeToString(b)
+	// softhsm2-util picks the first free slot of the shared token
+	// directory: two at once can pick the same one, so one at a time.
+	initMu.Lock()
 	out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", "5678").CombinedOutput()
+	initMu.Unlock()
 	if err != nil {
 		t.Fatalf("softhsm2-util --init-token: %v: %s", err, out)
 	}
