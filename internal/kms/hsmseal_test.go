@@ -23,6 +23,14 @@ type hsmNode struct {
 	now   func() time.Time
 }
 
+// newHSMNode is an hsmNode over a new store in a temporary directory and
+// a new token.
+func newHSMNode(t *testing.T) *hsmNode {
+	t.Helper()
+	dir := t.TempDir()
+	return &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+}
+
 // start builds a new service over the store, with the token if hsmCfg is
 // set (a fresh connection, as a restarted process would make).
 func (n *hsmNode) start(withHSM bool) *Service {
@@ -77,8 +85,7 @@ func encryptSome(t *testing.T, s *Service, ctx context.Context, key string) stri
 // refused.
 func TestPKCS11SealUnsealsItself(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	n := newHSMNode(t)
 	s := n.start(true)
 	res, err := s.InitHSM(anonCtx(), 0, 0)
 	if err != nil {
@@ -125,7 +132,7 @@ func TestPKCS11SealUnsealsItself(t *testing.T) {
 	if err := h.GenerateAESKey(DefaultHSMKeyLabel); err != nil {
 		t.Fatal(err)
 	}
-	s4, err := New(context.Background(), Options{Store: n.store, Audit: openAuditFile(t, filepath.Join(dir, "audit4.log"), false, 0), Logger: quietLogger(), HSM: h})
+	s4, err := New(context.Background(), Options{Store: n.store, Audit: openAuditFile(t, filepath.Join(n.dir, "audit4.log"), false, 0), Logger: quietLogger(), HSM: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +147,7 @@ func TestPKCS11SealUnsealsItself(t *testing.T) {
 // old ones stop unsealing; a PKCS#11 root rotation moves to a new token key.
 func TestSealMigrationAndRekey(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	n := newHSMNode(t)
 	s := n.start(true)
 	init, err := s.Init(anonCtx(), 3, 2)
 	if err != nil {
@@ -246,8 +252,7 @@ func TestSealMigrationAndRekey(t *testing.T) {
 // decrypts old ciphertexts.
 func TestBackupUnderPKCS11Seal(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	n := newHSMNode(t)
 	s := n.start(true)
 	res, err := s.InitHSM(anonCtx(), 0, 0)
 	if err != nil {
@@ -258,7 +263,7 @@ func TestBackupUnderPKCS11Seal(t *testing.T) {
 		t.Fatal(err)
 	}
 	cts := []string{encryptSome(t, s, ctx, "k")}
-	path := filepath.Join(dir, "hsm.arcabak")
+	path := filepath.Join(n.dir, "hsm.arcabak")
 	takeBackup(t, s, ctx, path)
 	if _, err := CheckBackup(path, nil, Unlock{Shares: []string{"arca-share-1-AAAA"}}, nil); err == nil {
 		t.Fatal("a PKCS#11 backup opened without the HSM")
@@ -287,8 +292,7 @@ func TestBackupUnderPKCS11Seal(t *testing.T) {
 // keeps it, and without one the server says how to make it.
 func TestPKCS11RecoveryShares(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	n := newHSMNode(t)
 	s := n.start(true)
 	res, err := s.InitHSM(anonCtx(), 3, 2)
 	if err != nil {
@@ -338,7 +342,7 @@ func TestPKCS11RecoveryShares(t *testing.T) {
 
 	// A recovery key of someone's own, written into the stored
 	// configuration, does not pass: it is not bound to the keyring.
-	other := &hsmNode{t: t, store: openStore(t, filepath.Join(t.TempDir(), "other.db")), dir: t.TempDir(), cfg: hsmtest.Token(t)}
+	other := newHSMNode(t)
 	os2 := other.start(true)
 	ores, err := os2.InitHSM(anonCtx(), 1, 1)
 	if err != nil {
@@ -351,7 +355,7 @@ func TestPKCS11RecoveryShares(t *testing.T) {
 	wantCode(t, "a recovery key bound to another keyring", err, CodeRecordTampered)
 
 	// Without a recovery key, break glass says how to make one.
-	plain := &hsmNode{t: t, store: openStore(t, filepath.Join(t.TempDir(), "plain.db")), dir: t.TempDir(), cfg: hsmtest.Token(t)}
+	plain := newHSMNode(t)
 	ps := plain.start(true)
 	if _, err := ps.InitHSM(anonCtx(), 0, 0); err != nil {
 		t.Fatal(err)
@@ -368,8 +372,7 @@ func TestPKCS11RecoveryShares(t *testing.T) {
 // collected for the old one; and recovery parameters are checked.
 func TestSealConfigurationWrittenBehindTheServer(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	n := &hsmNode{t: t, store: openStore(t, filepath.Join(dir, "arca.db")), dir: dir, cfg: hsmtest.Token(t)}
+	n := newHSMNode(t)
 	s := n.start(true)
 	_, err := s.InitHSM(anonCtx(), 3, 0)
 	wantCode(t, "recovery shares without a threshold", err, CodeInvalidArgument)

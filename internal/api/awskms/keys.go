@@ -294,7 +294,7 @@ func tagResource(c *call, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.updateTags(in.KeyID, kms.PolicyUpdate{SetLabels: add})
+	return c.updatePolicy(in.KeyID, kms.PolicyUpdate{SetLabels: add})
 }
 
 func untagResource(c *call, body []byte) (any, error) {
@@ -305,12 +305,12 @@ func untagResource(c *call, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	return c.updateTags(in.KeyID, kms.PolicyUpdate{DeleteLabels: in.TagKeys})
+	return c.updatePolicy(in.KeyID, kms.PolicyUpdate{DeleteLabels: in.TagKeys})
 }
 
-// updateTags changes a key's labels; the service applies the change to
-// the labels as they are when it writes.
-func (c *call) updateTags(keyID string, u kms.PolicyUpdate) (any, error) {
+// updatePolicy applies u to a key (labels, rotation period); the service
+// applies a label change to the labels as they are when it writes.
+func (c *call) updatePolicy(keyID string, u kms.PolicyUpdate) (any, error) {
 	ref, err := c.keyRef(keyID)
 	if err != nil {
 		return nil, err
@@ -365,12 +365,7 @@ func disableKeyRotation(c *call, body []byte) (any, error) {
 }
 
 func (c *call) setRotation(keyID string, period time.Duration) (any, error) {
-	ref, err := c.keyRef(keyID)
-	if err != nil {
-		return nil, err
-	}
-	_, err = c.h.svc.UpdateKeyPolicy(c.ctx, ref, kms.PolicyUpdate{RotationPeriod: &period})
-	return struct{}{}, err
+	return c.updatePolicy(keyID, kms.PolicyUpdate{RotationPeriod: &period})
 }
 
 func getKeyRotationStatus(c *call, body []byte) (any, error) {
