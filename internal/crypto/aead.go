@@ -50,8 +50,29 @@ type VersionKey struct {
 	// encryption key version.
 	asym *asymmetricKey
 	enc  *Encrypter
-	// ext performs AES-GCM for a version whose key is held elsewhere.
-	ext ExternalAEAD
+	// ext performs AES-GCM, and extMAC HMAC, for a version whose key is
+	// held elsewhere.
+	ext    ExternalAEAD
+	extMAC ExternalMAC
+}
+
+// ExternalMAC is the HMAC of a MAC key version computed where the key
+// lives, such as an HSM.
+type ExternalMAC interface {
+	MAC(data []byte) ([]byte, error)
+}
+
+// NewExternalMACVersionKey builds an HMAC key version whose key never
+// enters this process: mac computes its HMACs, which are exactly those of
+// a software version of the algorithm.
+func NewExternalMACVersionKey(keyID [16]byte, version uint32, alg Algorithm, mac ExternalMAC) (*VersionKey, error) {
+	if version == 0 {
+		return nil, errors.New("key version must be at least 1")
+	}
+	if alg.Purpose() != PurposeMAC || mac == nil {
+		return nil, fmt.Errorf("%s cannot be computed outside this process", alg)
+	}
+	return &VersionKey{keyID: keyID, version: version, algorithm: alg, extMAC: mac}, nil
 }
 
 // ExternalAEAD is AES-256-GCM (96-bit nonce, 128-bit tag) performed where
@@ -237,6 +258,9 @@ func appendBytes(dst, b []byte) []byte {
 
 // MAC returns the HMAC of data under a MAC key version.
 func (k *VersionKey) MAC(data []byte) ([]byte, error) {
+	if k.extMAC != nil {
+		return k.extMAC.MAC(data)
+	}
 	if k.mac == nil {
 		return nil, ErrWrongPurpose
 	}

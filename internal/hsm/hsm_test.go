@@ -267,3 +267,46 @@ func TestKeysHaveOnlyTheirUses(t *testing.T) {
 		}
 	}
 }
+
+// TestHMACKeyInTheToken: the token computes HMACs under a key it made and
+// keeps (sensitive, not extractable, sign and verify only); equal inputs
+// give equal MACs of the hash's length, and other inputs or keys others.
+func TestHMACKeyInTheToken(t *testing.T) {
+	h, err := hsm.Open(hsmtest.Token(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for kind, size := range map[hsm.HMACKind]int{hsm.HMACSHA256: 32, hsm.HMACSHA384: 48, hsm.HMACSHA512: 64} {
+		for _, label := range []string{string(kind), string(kind) + "-2"} {
+			if err := h.GenerateHMACKey(label, kind); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m1, err := h.HMAC(string(kind), kind, []byte("data"))
+		if err != nil || len(m1) != size {
+			t.Fatalf("%s: %d-byte MAC, %v", kind, len(m1), err)
+		}
+		m2, _ := h.HMAC(string(kind), kind, []byte("data"))
+		m3, _ := h.HMAC(string(kind), kind, []byte("other data"))
+		m4, _ := h.HMAC(string(kind)+"-2", kind, []byte("data"))
+		if !bytes.Equal(m1, m2) || bytes.Equal(m1, m3) || bytes.Equal(m1, m4) {
+			t.Fatalf("%s: MACs do not behave as MACs", kind)
+		}
+		flags, err := h.Flags(string(kind), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]bool{"sensitive": true, "extractable": false, "modifiable": false, "sign": true, "verify": true, "encrypt": false, "derive": false} {
+			if flags[name] != want {
+				t.Errorf("%s key: %s = %v", kind, name, flags[name])
+			}
+		}
+		if v, err := h.PrivateValue(string(kind)); err == nil {
+			t.Fatalf("%s: the token revealed the key (%d bytes)", kind, len(v))
+		}
+	}
+	if err := h.GenerateHMACKey(string(hsm.HMACSHA256), hsm.HMACSHA256); err == nil {
+		t.Fatal("a second key took a used label")
+	}
+}

@@ -42,6 +42,8 @@ type KeyHSM interface {
 	SealGCM(label string, nonce, plaintext, aad []byte) ([]byte, error)
 	OpenGCM(label string, nonce, sealed, aad []byte) ([]byte, error)
 	Signer(label string, pub gocrypto.PublicKey) gocrypto.Signer
+	GenerateHMACKey(label string, kind hsm.HMACKind) error
+	HMAC(label string, kind hsm.HMACKind, data []byte) ([]byte, error)
 	DestroyKey(label string) error
 }
 
@@ -55,8 +57,23 @@ var hsmPairKinds = map[crypto.Algorithm]hsm.PairKind{
 	crypto.RSA4096:   hsm.RSA4096,
 }
 
+// hsmHMACKinds are the MAC algorithms an HSM-protected key may have, with
+// the token's HMAC key kind.
+var hsmHMACKinds = map[crypto.Algorithm]hsm.HMACKind{
+	crypto.HMACSHA256: hsm.HMACSHA256,
+	crypto.HMACSHA384: hsm.HMACSHA384,
+	crypto.HMACSHA512: hsm.HMACSHA512,
+}
+
 // hsmAlgorithms lists, for messages, what protection hsm supports.
-const hsmAlgorithms = "aes-256-gcm, ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096"
+const hsmAlgorithms = "aes-256-gcm, ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096, hmac-sha256, hmac-sha384, hmac-sha512"
+
+// hsmSupports reports whether protection hsm supports alg.
+func hsmSupports(alg crypto.Algorithm) bool {
+	_, pair := hsmPairKinds[alg]
+	_, mac := hsmHMACKinds[alg]
+	return pair || mac || alg == crypto.AES256GCM
+}
 
 // validateProtection checks a new key's protection level against its
 // algorithm and options, and returns it normalised.
@@ -68,7 +85,7 @@ func (r *CreateKeyRequest) validateProtection(alg crypto.Algorithm) (string, err
 	default:
 		return "", Errorf(CodeInvalidArgument, "protection must be %q or %q", ProtectionSoftware, ProtectionHSM)
 	}
-	if _, ok := hsmPairKinds[alg]; !ok && alg != crypto.AES256GCM {
+	if !hsmSupports(alg) {
 		return "", Errorf(CodeInvalidArgument, "protection hsm supports %s", hsmAlgorithms)
 	}
 	switch {
@@ -104,6 +121,12 @@ func (s *Service) generateHSMKey(alg crypto.Algorithm) (*hsmKey, error) {
 	hk := &hsmKey{label: versionLabelPrefix + uuid.NewString()}
 	if alg == crypto.AES256GCM {
 		if err := s.hsm.GenerateAESKey(hk.label); err != nil {
+			return nil, hsmUnavailable("did not generate the key", err)
+		}
+		return hk, nil
+	}
+	if kind, ok := hsmHMACKinds[alg]; ok {
+		if err := s.hsm.GenerateHMACKey(hk.label, kind); err != nil {
 			return nil, hsmUnavailable("did not generate the key", err)
 		}
 		return hk, nil
@@ -155,6 +178,9 @@ func (s *Service) hsmVersionKey(id [16]byte, vr *versionRecord) (*crypto.Version
 	if vr.Algorithm == crypto.AES256GCM {
 		return crypto.NewExternalVersionKey(id, vr.Version, vr.Algorithm, hsmAEAD{s.hsm, vr.HSMLabel}, nil)
 	}
+	if kind, ok := hsmHMACKinds[vr.Algorithm]; ok {
+		return crypto.NewExternalMACVersionKey(id, vr.Version, vr.Algorithm, hsmMAC{s.hsm, vr.HSMLabel, kind})
+	}
 	pub, err := x509.ParsePKIXPublicKey(vr.PublicKey)
 	if err != nil {
 		return nil, err
@@ -184,6 +210,22 @@ func (a hsmAEAD) OpenGCM(nonce, sealed, ad []byte) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, hsmUnavailable("did not decrypt", err)
+	}
+	return out, nil
+}
+
+// hsmMAC is the token's HMAC under one key, with token failures reported
+// as 503s.
+type hsmMAC struct {
+	h     KeyHSM
+	label string
+	kind  hsm.HMACKind
+}
+
+func (m hsmMAC) MAC(data []byte) ([]byte, error) {
+	out, err := m.h.HMAC(m.label, m.kind, data)
+	if err != nil {
+		return nil, hsmUnavailable("did not compute the MAC", err)
 	}
 	return out, nil
 }

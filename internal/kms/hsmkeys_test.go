@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	gocrypto "crypto"
 	"crypto/ecdsa"
@@ -339,5 +340,57 @@ func TestHSMObjectsOutliveAFailedDestruction(t *testing.T) {
 	}
 	if _, err := s.Sign(ctx, SignRequest{Key: "live", Message: []byte("still here")}); err != nil {
 		t.Fatalf("the live key after a forged entry: %v", err)
+	}
+}
+
+// TestHSMProtectedMACKeys: HMAC keys with protection hsm are generated in
+// the token, which computes their MACs; the store holds no material; a MAC
+// verifies through the same API as a software key's, and after rotation
+// under the version that made it; the token refuses to reveal the key.
+func TestHSMProtectedMACKeys(t *testing.T) {
+	t.Parallel()
+	h := newHSMServer(t)
+	n, s, ctx, direct := h.n, h.s, h.ctx, h.direct
+	for alg, size := range map[string]int{"hmac-sha256": 32, "hmac-sha384": 48, "hmac-sha512": 64} {
+		k, err := s.CreateKey(ctx, CreateKeyRequest{Name: "mac-" + alg, Algorithm: alg, Protection: ProtectionHSM})
+		if err != nil || k.Protection != ProtectionHSM {
+			t.Fatalf("%s: %+v, %v", alg, k, err)
+		}
+		vr := storedVersion(t, n.store, k.ID, 1)
+		if vr.HSMLabel == "" || len(vr.Material) != 0 || vr.Provenance.Generator != "pkcs11" {
+			t.Fatalf("%s: stored version: label %q, %d material bytes, provenance %+v", alg, vr.HSMLabel, len(vr.Material), vr.Provenance)
+		}
+		noBlobIsMaterialOf(t, s, n.store, k.ID, 1, crypto.PurposeMAC)
+		if v, err := direct.PrivateValue(vr.HSMLabel); err == nil || errors.Is(err, hsm.ErrNoKey) {
+			t.Fatalf("%s: the token revealed the key's value (%d bytes) or has no key: %v", alg, len(v), err)
+		}
+		m, err := s.GenerateMAC(ctx, MACRequest{Key: k.Name, Data: []byte("message")})
+		if err != nil || len(m.MAC) != size || m.KeyVersion != 1 {
+			t.Fatalf("%s: MAC %+v, %v", alg, m, err)
+		}
+		verify := func(v uint32, data, mac []byte) bool {
+			t.Helper()
+			r, err := s.VerifyMAC(ctx, VerifyMACRequest{Key: k.Name, KeyVersion: v, Data: data, MAC: mac})
+			if err != nil {
+				t.Fatalf("%s: verify: %v", alg, err)
+			}
+			return r.Valid
+		}
+		if !verify(1, []byte("message"), m.MAC) || verify(1, []byte("massage"), m.MAC) {
+			t.Fatalf("%s: verification wrong", alg)
+		}
+		if _, err := s.RotateKey(ctx, RotateRequest{Key: k.Name}); err != nil {
+			t.Fatal(err)
+		}
+		if vr2 := storedVersion(t, n.store, k.ID, 2); vr2.HSMLabel == "" || vr2.HSMLabel == vr.HSMLabel {
+			t.Fatalf("%s: rotated version label %q", alg, vr2.HSMLabel)
+		}
+		m2, err := s.GenerateMAC(ctx, MACRequest{Key: k.Name, Data: []byte("message")})
+		if err != nil || m2.KeyVersion != 2 || bytes.Equal(m2.MAC, m.MAC) {
+			t.Fatalf("%s: MAC after rotation %+v, %v", alg, m2, err)
+		}
+		if !verify(1, []byte("message"), m.MAC) || !verify(2, []byte("message"), m2.MAC) {
+			t.Fatalf("%s: MACs of both versions must verify", alg)
+		}
 	}
 }
