@@ -109,6 +109,10 @@ func ParseAlgorithm(name string) (Algorithm, error) {
 // KeySize is the length in bytes of the algorithm's key material.
 func (a Algorithm) KeySize() int { return algorithms[a].keySize }
 
+// NonceSize is the length in bytes of the nonce an AEAD algorithm's
+// ciphertexts carry (0 for AES-SIV and for algorithms that take none).
+func (a Algorithm) NonceSize() int { return algorithms[a].nonceSize }
+
 func algorithmByID(id byte) (Algorithm, algorithmSpec, bool) {
 	for a, s := range algorithms {
 		if a.Encrypts() && s.id == id {

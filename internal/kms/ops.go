@@ -37,11 +37,11 @@ type EncryptRequest struct {
 	Key       string
 	Plaintext []byte
 	Binding   crypto.Binding
-	// Purpose, if set, is the kind of key the caller's protocol names:
-	// crypto.PurposeEncrypt (a symmetric AEAD) or crypto.PurposeAsymmetric
-	// (public-key encryption). A key of the other kind is refused before
-	// anything is encrypted.
-	Purpose crypto.Purpose
+	// Accept, if set, vets the key's algorithm against what the caller's
+	// protocol asked for (a kind of key, a cipher mode, an IV length). It
+	// runs once the caller is authorised on the key and before anything is
+	// encrypted or counted; its error is returned as the operation's.
+	Accept func(crypto.Algorithm) error
 }
 
 // DecryptRequest asks to decrypt Ciphertext (text form). Key is optional; if
@@ -129,8 +129,10 @@ func (s *Service) encrypt(ctx context.Context, kr *seal.Keyring, req EncryptRequ
 		if err := s.authorize(ctx, t, action, keyResource(ck.rec), b.Context); err != nil {
 			return nil, err
 		}
-		if req.Purpose != "" && ck.rec.Algorithm.Purpose() != req.Purpose {
-			return nil, Errorf(CodeUnsupportedOperation, "key %q is an %s key, not a key of purpose %s", ck.rec.Name, ck.rec.Algorithm, req.Purpose)
+		if req.Accept != nil {
+			if err := req.Accept(ck.rec.Algorithm); err != nil {
+				return nil, err
+			}
 		}
 		ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeEncrypt, verb: "encrypt"}, t)
 		if err != nil {

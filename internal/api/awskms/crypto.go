@@ -70,11 +70,17 @@ func encrypt(c *call, body []byte) (any, error) {
 	}
 	// SYMMETRIC_DEFAULT (the default) names a symmetric key, and
 	// RSAES_OAEP_SHA_256 an RSA one: the other kind is refused.
-	purpose := crypto.PurposeEncrypt
+	want := crypto.PurposeEncrypt
 	if in.EncryptionAlgorithm == "RSAES_OAEP_SHA_256" {
-		purpose = crypto.PurposeAsymmetric
+		want = crypto.PurposeAsymmetric
 	}
-	res, err := c.h.svc.Encrypt(c.ctx, kms.EncryptRequest{Key: ref, Plaintext: in.Plaintext, Binding: binding(in.EncryptionContext), Purpose: purpose})
+	accept := func(alg crypto.Algorithm) error {
+		if alg.Purpose() != want {
+			return kms.Errorf(kms.CodeUnsupportedOperation, "the key is an %s key: EncryptionAlgorithm %s does not apply", alg, encryptionAlgorithmName(in.EncryptionAlgorithm))
+		}
+		return nil
+	}
+	res, err := c.h.svc.Encrypt(c.ctx, kms.EncryptRequest{Key: ref, Plaintext: in.Plaintext, Binding: binding(in.EncryptionContext), Accept: accept})
 	clear(in.Plaintext)
 	if err != nil {
 		return nil, err
@@ -134,6 +140,15 @@ func decrypt(c *call, body []byte) (any, error) {
 	}
 	defer res.Plaintext.Wipe()
 	return &plaintextOut{KeyID: c.arn(res.KeyID), Plaintext: append([]byte(nil), res.Plaintext.Reveal()...), EncryptionAlgorithm: alg}, nil
+}
+
+// encryptionAlgorithmName is the EncryptionAlgorithm a request named, or
+// its default.
+func encryptionAlgorithmName(a string) string {
+	if a == "" {
+		return "SYMMETRIC_DEFAULT"
+	}
+	return a
 }
 
 // rawOAEPSize reports whether n is the size of a bare RSA-OAEP ciphertext

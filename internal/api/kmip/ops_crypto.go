@@ -190,19 +190,22 @@ func (c *call) encrypt(p ttlv.Item) ([]ttlv.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.s.svc.Encrypt(c.ctx, kms.EncryptRequest{Key: ref.keyID, Plaintext: data, Binding: crypto.Binding{AssociatedData: aad}})
+	// The parameters that depend on the key are checked by the service
+	// once it knows the key, before anything is encrypted; the refusal is
+	// audited there.
+	accept := func(alg crypto.Algorithm) error {
+		if err := cp.checkAEAD(alg); err != nil {
+			return afterService(err)
+		}
+		return afterService(cp.checkIV(make([]byte, alg.NonceSize())))
+	}
+	res, err := c.s.svc.Encrypt(c.ctx, kms.EncryptRequest{Key: ref.keyID, Plaintext: data, Binding: crypto.Binding{AssociatedData: aad}, Accept: accept})
 	if err != nil {
 		return nil, err
 	}
 	ct, err := crypto.Parse(res.Ciphertext)
 	if err != nil {
 		return nil, afterService(withReason(ttlv.ResultReasonGeneralFailure, kms.CodeInternal, "internal error: unreadable ciphertext"))
-	}
-	if err := cp.checkAEAD(ct.Algorithm); err != nil {
-		return nil, afterService(err)
-	}
-	if err := cp.checkIV(ct.Nonce); err != nil {
-		return nil, afterService(err)
 	}
 	bin, err := ct.MarshalBinary()
 	if err != nil {

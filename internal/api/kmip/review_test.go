@@ -55,14 +55,26 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		t.Fatal("the created key's identifier was dropped")
 	}
 
-	// CBC is refused before the service encrypts (nothing audited as done).
+	// Parameters the key cannot honour are refused before anything is
+	// encrypted: CBC (the key does not matter), another algorithm than the
+	// key's, another IV length (those the service checks on the key).
 	before := len(e.auditRecords())
-	cbc := ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Enum(ttlv.TagBlockCipherMode, ttlv.BlockCipherModeCBC))
-	c.fail(ttlv.ResultReasonInvalidField, ttlv.OperationEncrypt, uid(id), cbc, ttlv.Bytes(ttlv.TagData, []byte("x")))
+	for _, params := range []ttlv.Item{
+		ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Enum(ttlv.TagBlockCipherMode, ttlv.BlockCipherModeCBC)),
+		ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Enum(ttlv.TagCryptographicAlgorithm, ttlv.CryptographicAlgorithmChaCha20Poly1305)),
+		ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Int(ttlv.TagIVLength, 128)),
+	} {
+		c.fail(ttlv.ResultReasonInvalidField, ttlv.OperationEncrypt, uid(id), params, ttlv.Bytes(ttlv.TagData, []byte("x")))
+	}
+	refused := 0
 	for _, r := range e.auditRecords()[before:] {
 		if r.Operation == kms.OpEncrypt && r.Outcome == audit.OutcomeAllowed {
 			t.Errorf("a refused Encrypt is audited as done: %+v", r)
 		}
+		refused++
+	}
+	if refused != 3 {
+		t.Errorf("%d audit records for 3 refused Encrypts", refused)
 	}
 
 	// A Salt that is not a Byte String would derive another key.
