@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"errors"
 
 	"github.com/arcakms/arca/internal/access"
 	"github.com/arcakms/arca/internal/crypto"
@@ -21,6 +22,10 @@ const MaxMACDataSize = 64 << 10
 type MACRequest struct {
 	Key  string
 	Data []byte
+	// Accept, if set, vets the key's algorithm against what the caller's
+	// protocol asked for, before any MAC is computed (see
+	// EncryptRequest.Accept).
+	Accept func(crypto.Algorithm) error
 }
 
 // MACResult is a MAC and the key version that made it.
@@ -70,11 +75,20 @@ func (s *Service) GenerateMAC(ctx context.Context, req MACRequest) (res *MACResu
 	if err := s.authorize(ctx, t, access.KeyMAC, keyResource(ck.rec), nil); err != nil {
 		return nil, err
 	}
+	if req.Accept != nil {
+		if err := req.Accept(ck.rec.Algorithm); err != nil {
+			return nil, err
+		}
+	}
 	ve, err := s.usableVersion(ctx, kr, ck, 0, use{op: lifecycle.Encrypt, purpose: crypto.PurposeMAC, verb: "generate a MAC"}, t)
 	if err != nil {
 		return nil, err
 	}
 	tag, err := ve.vk.MAC(req.Data)
+	var e *Error
+	if errors.As(err, &e) {
+		return nil, e // the HSM, unavailable
+	}
 	if err != nil {
 		return nil, internal("generate mac", err)
 	}
@@ -111,6 +125,10 @@ func (s *Service) VerifyMAC(ctx context.Context, req VerifyMACRequest) (res *Ver
 		return nil, macRefusal(ck, err)
 	}
 	ok, err := ve.vk.VerifyMAC(req.Data, req.MAC)
+	var e *Error
+	if errors.As(err, &e) {
+		return nil, e // the HSM, unavailable
+	}
 	if err != nil {
 		return nil, internal("verify mac", err)
 	}

@@ -29,7 +29,7 @@ func TestRawImportAndExport(t *testing.T) {
 		t.Fatalf("origin %q", k.Origin)
 	}
 	ct := encryptSome(t, e.svc, e.ctx(), "registered")
-	got, err := e.svc.ExportKeyMaterial(e.ctx(), "registered", 0)
+	got, err := e.svc.ExportKeyMaterial(e.ctx(), RawExportRequest{Key: "registered"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestRawImportAndExport(t *testing.T) {
 	_, err = e.svc.CreateKey(e.ctx(), CreateKeyRequest{Name: "short", Import: &ImportMaterial{Plaintext: secret.New(make([]byte, 16))}})
 	wantCode(t, "16-byte aes-256-gcm material", err, CodeInvalidImport)
 	e.createKey("sealed-in", "aes-256-gcm")
-	_, err = e.svc.ExportKeyMaterial(e.ctx(), "sealed-in", 0)
+	_, err = e.svc.ExportKeyMaterial(e.ctx(), RawExportRequest{Key: "sealed-in"})
 	wantCode(t, "raw export of a non-exportable key", err, CodeKeyNotExportable)
 
 	recs := readAuditRecords(t, e.auditPath)
@@ -109,7 +109,7 @@ func TestDeriveKey(t *testing.T) {
 		if k.Algorithm != "hmac-sha256" {
 			t.Fatalf("derived key %+v", k)
 		}
-		raw, err := a.svc.ExportKeyMaterial(a.ctx(), name, 0)
+		raw, err := a.svc.ExportKeyMaterial(a.ctx(), RawExportRequest{Key: name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestDeriveKey(t *testing.T) {
 	if _, err := a.svc.CreateKey(a.ctx(), CreateKeyRequest{Name: "open-base", Exportable: true}); err != nil {
 		t.Fatal(err)
 	}
-	base, err := a.svc.ExportKeyMaterial(a.ctx(), "open-base", 0)
+	base, err := a.svc.ExportKeyMaterial(a.ctx(), RawExportRequest{Key: "open-base"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestDeriveKey(t *testing.T) {
 			Key: CreateKeyRequest{Name: "by-" + method, Exportable: true}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := a.svc.ExportKeyMaterial(a.ctx(), "by-"+method, 0)
+		got, err := a.svc.ExportKeyMaterial(a.ctx(), RawExportRequest{Key: "by-"+method})
 		if err != nil {
 			t.Fatal(err)
 		}

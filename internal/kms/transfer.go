@@ -341,7 +341,7 @@ func (s *Service) ExportKey(ctx context.Context, req ExportRequest) (res *Export
 	}
 	wrapTo := hashOf([]byte(req.WrappingKey))
 	var out *ExportResult
-	err = s.exportMaterial(ctx, t, req.Key, req.Version,
+	err = s.exportMaterial(ctx, t, req.Key, req.Version, nil,
 		func(name string) string {
 			return fmt.Sprintf("export version %d of key %q wrapped (%s) to the public key with SHA-256 %s", t.keyVersion, name, scheme, wrapTo[:16])
 		},
@@ -370,11 +370,21 @@ type RawExport struct {
 	Material   *secret.Bytes
 }
 
+// RawExportRequest asks for a key version's material in clear.
+type RawExportRequest struct {
+	Key     string
+	Version uint32 // 0: the primary version
+	// Accept, if set, vets the key's algorithm against what the caller's
+	// protocol asked for (a key format), before the material is read or
+	// the export counted as done.
+	Accept func(crypto.Algorithm) error
+}
+
 // ExportKeyMaterial returns a version of an exportable key in clear: the
 // same permission (key:export), checks and dual control as ExportKey, for
 // protocols whose channel is the protection (KMIP Get over mutual TLS).
 // The audit record marks the export as raw.
-func (s *Service) ExportKeyMaterial(ctx context.Context, key string, version uint32) (res *RawExport, err error) {
+func (s *Service) ExportKeyMaterial(ctx context.Context, req RawExportRequest) (res *RawExport, err error) {
 	t := &target{resource: "raw"}
 	defer func() {
 		if err = s.finish(ctx, OpKeyExport, t, err); err != nil {
@@ -384,7 +394,7 @@ func (s *Service) ExportKeyMaterial(ctx context.Context, key string, version uin
 			res = nil
 		}
 	}()
-	err = s.exportMaterial(ctx, t, key, version,
+	err = s.exportMaterial(ctx, t, req.Key, req.Version, req.Accept,
 		func(name string) string {
 			return fmt.Sprintf("export version %d of key %q in clear over an authenticated channel", t.keyVersion, name)
 		},
@@ -401,7 +411,7 @@ func (s *Service) ExportKeyMaterial(ctx context.Context, key string, version uin
 // compromised, dual control over exactly this export, summarised and
 // keyed by summary and parts) and hands the version's material to with,
 // wiping it afterwards.
-func (s *Service) exportMaterial(ctx context.Context, t *target, key string, version uint32, summary func(name string) string, parts []string, with func(*cachedKey, *secret.Bytes) error) error {
+func (s *Service) exportMaterial(ctx context.Context, t *target, key string, version uint32, accept func(crypto.Algorithm) error, summary func(name string) string, parts []string, with func(*cachedKey, *secret.Bytes) error) error {
 	kr, _, err := s.begin(ctx)
 	if err != nil {
 		return err
@@ -414,6 +424,11 @@ func (s *Service) exportMaterial(ctx context.Context, t *target, key string, ver
 	t.keyID = ck.rec.ID
 	if err := s.authorize(ctx, t, access.KeyExport, keyResource(ck.rec), nil); err != nil {
 		return err
+	}
+	if accept != nil {
+		if err := accept(ck.rec.Algorithm); err != nil {
+			return err
+		}
 	}
 	if !ck.rec.Exportable {
 		return Errorf(CodeKeyNotExportable, "key %q is not exportable: only keys created with exportable: true can be exported", ck.rec.Name)

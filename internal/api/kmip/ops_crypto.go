@@ -2,8 +2,6 @@ package kmip
 
 import (
 	"crypto/subtle"
-	"maps"
-	"slices"
 
 	"github.com/arcakms/arca/internal/api/kmip/ttlv"
 	"github.com/arcakms/arca/internal/crypto"
@@ -411,12 +409,6 @@ func validity(ok bool) ttlv.Item {
 	return ttlv.Enum(ttlv.TagValidityIndicator, ttlv.ValidityIndicatorInvalid)
 }
 
-// macAlgorithms maps MAC lengths to the HMAC that produces them, to check
-// a Cryptographic Algorithm parameter without reading the key.
-var macAlgorithms = map[int]ttlv.CryptographicAlgorithm{
-	32: ttlv.CryptographicAlgorithmHMACSHA256, 48: ttlv.CryptographicAlgorithmHMACSHA384, 64: ttlv.CryptographicAlgorithmHMACSHA512,
-}
-
 func macParams(p ttlv.Item) (ttlv.CryptographicAlgorithm, error) {
 	cp, err := readParams(p)
 	if err != nil {
@@ -442,15 +434,15 @@ func (c *call) mac(p ttlv.Item) ([]ttlv.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if alg != 0 && !slices.Contains(slices.Collect(maps.Values(macAlgorithms)), alg) {
-		return nil, unsupportedParams("%s is not an HMAC algorithm", alg)
+	accept := func(a crypto.Algorithm) error {
+		if want, _, _ := kmipAlgorithm(a); alg != 0 && want != alg {
+			return afterService(unsupportedParams("the key is %s, not %s", a, alg))
+		}
+		return nil
 	}
-	res, err := c.s.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: ref.keyID, Data: data})
+	res, err := c.s.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: ref.keyID, Data: data, Accept: accept})
 	if err != nil {
 		return nil, err
-	}
-	if alg != 0 && macAlgorithms[len(res.MAC)] != alg {
-		return nil, afterService(unsupportedParams("the key is not %s", alg))
 	}
 	return []ttlv.Item{uidItem(ref), ttlv.Bytes(ttlv.TagMACData, res.MAC)}, nil
 }

@@ -331,23 +331,21 @@ func (c *call) get(p ttlv.Item) ([]ttlv.Item, error) {
 		return c.getPublic(ref, format)
 	}
 	switch format {
-	case 0:
-	case ttlv.KeyFormatTypeRaw, ttlv.KeyFormatTypeTransparentSymmetricKey, ttlv.KeyFormatTypePKCS8:
-		// The format must suit the key before any material is read (an
-		// export is audited as one).
-		k, err := c.objectKey(ref)
-		if err != nil {
-			return nil, err
-		}
-		symmetric := objectTypeOf(crypto.Algorithm(k.Algorithm), false) == ttlv.ObjectTypeSymmetricKey
-		if symmetric == (format == ttlv.KeyFormatTypePKCS8) {
-			return nil, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
-				"%s keys cannot be returned in KeyFormatType %s", k.Algorithm, format)
-		}
+	case 0, ttlv.KeyFormatTypeRaw, ttlv.KeyFormatTypeTransparentSymmetricKey, ttlv.KeyFormatTypePKCS8:
 	default:
 		return nil, withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument, "KeyFormatType %s is not supported for this object", format)
 	}
-	res, err := c.s.svc.ExportKeyMaterial(c.ctx, ref.keyID, 0)
+	// The format must suit the key: the service checks it on the key
+	// before any material is read (an export is audited as one).
+	accept := func(a crypto.Algorithm) error {
+		symmetric := objectTypeOf(a, false) == ttlv.ObjectTypeSymmetricKey
+		if format != 0 && symmetric == (format == ttlv.KeyFormatTypePKCS8) {
+			return afterService(withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
+				"%s keys cannot be returned in KeyFormatType %s", a, format))
+		}
+		return nil
+	}
+	res, err := c.s.svc.ExportKeyMaterial(c.ctx, kms.RawExportRequest{Key: ref.keyID, Accept: accept})
 	if err != nil {
 		return nil, err
 	}

@@ -182,3 +182,47 @@ func TestHandshakeSource(t *testing.T) {
 		}
 	}
 }
+
+// TestMACWithAnotherAlgorithmIsRefusedFirst: a MAC naming another HMAC
+// than the key's is refused before the MAC is computed, audited once.
+func TestMACWithAnotherAlgorithmIsRefusedFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	cert := e.identity("kmip-macer", nil, allKeyActions)
+	c := e.dial(cert, version{1, 4})
+	c.t = t
+	p := c.ok(ttlv.OperationCreate, ttlv.Enum(ttlv.TagObjectType, ttlv.ObjectTypeSymmetricKey),
+		c.attrs(enumAttr("Cryptographic Algorithm", ttlv.CryptographicAlgorithmHMACSHA256), intAttr("Cryptographic Length", 256)))
+	id := text(t, p, ttlv.TagUniqueIdentifier)
+	c.ok(ttlv.OperationActivate, uid(id))
+	before := len(e.auditRecords())
+	c.fail(ttlv.ResultReasonInvalidField, ttlv.OperationMAC, uid(id),
+		ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Enum(ttlv.TagCryptographicAlgorithm, ttlv.CryptographicAlgorithmHMACSHA512)),
+		ttlv.Bytes(ttlv.TagData, []byte("data")))
+	recs := e.auditRecords()[before:]
+	if len(recs) != 1 || recs[0].Operation != kms.OpGenerateMAC || recs[0].Outcome == audit.OutcomeAllowed {
+		t.Fatalf("audit of a refused MAC: %+v", recs)
+	}
+	c.ok(ttlv.OperationMAC, uid(id),
+		ttlv.Struct(ttlv.TagCryptographicParameters, ttlv.Enum(ttlv.TagCryptographicAlgorithm, ttlv.CryptographicAlgorithmHMACSHA256)),
+		ttlv.Bytes(ttlv.TagData, []byte("data")))
+}
+
+// TestGetInAFormatTheKeyLacks: a Get asking for a format the key has not
+// is refused before any material is read: one audit record, not allowed.
+func TestGetInAFormatTheKeyLacks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	cert := e.identity("kmip-getter", nil, allKeyActions)
+	c := e.dial(cert, version{2, 0})
+	c.t = t
+	id := c.createAES("get-format")
+	c.ok(ttlv.OperationActivate, uid(id))
+	before := len(e.auditRecords())
+	c.fail(ttlv.ResultReasonKeyFormatTypeNotSupported, ttlv.OperationGet, uid(id), ttlv.Enum(ttlv.TagKeyFormatType, ttlv.KeyFormatTypePKCS8))
+	recs := e.auditRecords()[before:]
+	if len(recs) != 1 || recs[0].Operation != kms.OpKeyExport || recs[0].Outcome == audit.OutcomeAllowed {
+		t.Fatalf("audit of a refused Get: %+v", recs)
+	}
+	c.ok(ttlv.OperationGet, uid(id), ttlv.Enum(ttlv.TagKeyFormatType, ttlv.KeyFormatTypeRaw))
+}

@@ -79,25 +79,19 @@ func (h *Handler) hmac(ctx context.Context, c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hash != 0 {
-		// An HMAC key is bound to its hash: check the one asked for
-		// before any HMAC is computed (and audited as done).
-		k, err := h.svc.GetKey(ctx, c.name)
-		if err != nil {
-			return nil, err
+	// An HMAC key is bound to its hash: the service checks the one asked
+	// for on the key, before any HMAC is computed (and audited as done).
+	accept := func(alg crypto.Algorithm) error {
+		if hash != 0 && alg.Purpose() == crypto.PurposeMAC && alg.KeySize() != hash.Size() {
+			return kms.Errorf(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))
 		}
-		if crypto.Algorithm(k.Algorithm).Purpose() == crypto.PurposeMAC && crypto.Algorithm(k.Algorithm).KeySize() != hash.Size() {
-			return nil, reject(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))
-		}
+		return nil
 	}
 	out := make([]macResult, len(items))
 	failed, internal, err := loop(len(items), req.BatchInput != nil, func(i int) error {
-		res, err := h.svc.GenerateMAC(ctx, kms.MACRequest{Key: c.name, Data: inputs[i]})
+		res, err := h.svc.GenerateMAC(ctx, kms.MACRequest{Key: c.name, Data: inputs[i], Accept: accept})
 		if err != nil {
 			return err
-		}
-		if hash != 0 && len(res.MAC) != hash.Size() { // a key's algorithm never changes; checked again all the same
-			return kms.Errorf(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))
 		}
 		out[i].HMAC = versioned(res.KeyVersion, res.MAC)
 		return nil
