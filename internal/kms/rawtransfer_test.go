@@ -142,7 +142,7 @@ func TestDeriveKey(t *testing.T) {
 			Key: CreateKeyRequest{Name: "by-" + method, Exportable: true}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := a.svc.ExportKeyMaterial(a.ctx(), RawExportRequest{Key: "by-"+method})
+		got, err := a.svc.ExportKeyMaterial(a.ctx(), RawExportRequest{Key: "by-" + method})
 		if err != nil {
 			t.Fatal(err)
 		}
