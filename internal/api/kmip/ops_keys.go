@@ -339,6 +339,10 @@ func (c *call) get(p ttlv.Item) ([]ttlv.Item, error) {
 	// before any material is read (an export is audited as one).
 	accept := func(a crypto.Algorithm) error {
 		symmetric := objectTypeOf(a, false) == ttlv.ObjectTypeSymmetricKey
+		if kalg, _, _ := kmipAlgorithm(a); !symmetric && kalg == 0 {
+			return afterService(withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
+				"%s private keys have no KMIP encoding", a))
+		}
 		if format != 0 && symmetric == (format == ttlv.KeyFormatTypePKCS8) {
 			return afterService(withReason(ttlv.ResultReasonKeyFormatTypeNotSupported, kms.CodeInvalidArgument,
 				"%s keys cannot be returned in KeyFormatType %s", a, format))

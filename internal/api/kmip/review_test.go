@@ -226,3 +226,23 @@ func TestGetInAFormatTheKeyLacks(t *testing.T) {
 	}
 	c.ok(ttlv.OperationGet, uid(id), ttlv.Enum(ttlv.TagKeyFormatType, ttlv.KeyFormatTypeRaw))
 }
+
+// TestGetOfAKeyKMIPCannotEncode: a post-quantum private key has no KMIP
+// encoding, so Get refuses it before any material is read.
+func TestGetOfAKeyKMIPCannotEncode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	cert := e.identity("kmip-pq", nil, allKeyActions)
+	k, err := e.svc.CreateKey(e.rootCtx, kms.CreateKeyRequest{Name: "pq", Algorithm: "ml-dsa-65", Exportable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.dial(cert, version{2, 0})
+	c.t = t
+	before := len(e.auditRecords())
+	c.fail(ttlv.ResultReasonKeyFormatTypeNotSupported, ttlv.OperationGet, uid(k.ID))
+	recs := e.auditRecords()[before:]
+	if len(recs) != 1 || recs[0].Operation != kms.OpKeyExport || recs[0].Outcome == audit.OutcomeAllowed {
+		t.Fatalf("audit of a refused Get: %+v", recs)
+	}
+}

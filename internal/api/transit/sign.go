@@ -3,6 +3,7 @@ package transit
 import (
 	"context"
 	gocrypto "crypto"
+	"errors"
 	"strings"
 
 	"github.com/arcakms/arca/internal/crypto"
@@ -81,9 +82,11 @@ func (h *Handler) hmac(ctx context.Context, c *call) (*reply, error) {
 	}
 	// An HMAC key is bound to its hash: the service checks the one asked
 	// for on the key, before any HMAC is computed (and audited as done).
+	// The refusal concerns the whole request (it is the same for every
+	// item), so it ends a batch at the first item.
 	accept := func(alg crypto.Algorithm) error {
 		if hash != 0 && alg.Purpose() == crypto.PurposeMAC && alg.KeySize() != hash.Size() {
-			return kms.Errorf(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))
+			return wholeRequest{kms.Errorf(kms.CodeInvalidArgument, "key %q is not bound to %s: omit the algorithm to use the key's own", c.name, hashName(hash))}
 		}
 		return nil
 	}
@@ -155,6 +158,9 @@ func loop(n int, batch bool, run func(i int) error, fail func(i int, msg string)
 // requestLevel reports errors that concern the whole request rather than
 // one batch item.
 func requestLevel(err error) bool {
+	if errors.As(err, new(wholeRequest)) {
+		return true
+	}
 	switch kms.CodeOf(err) {
 	case kms.CodeForbidden, kms.CodeUnauthorized, kms.CodeApprovalRequired, kms.CodeSealed, kms.CodeNotInitialized,
 		kms.CodeAuditUnavailable, kms.CodeUnavailable, kms.CodeStorageUnavailable, kms.CodeServiceShuttingDown,
@@ -163,6 +169,12 @@ func requestLevel(err error) bool {
 	}
 	return false
 }
+
+// wholeRequest marks a service refusal that concerns the whole request,
+// not one batch item (the service has audited it).
+type wholeRequest struct{ error }
+
+func (w wholeRequest) Unwrap() error { return w.error }
 
 // batchReply is batch_results with Vault's batch status.
 func batchReply(b batchFields, failed, total int, internal bool, results any) *reply {
