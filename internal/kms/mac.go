@@ -42,6 +42,9 @@ type VerifyMACRequest struct {
 	KeyVersion uint32
 	Data       []byte
 	MAC        []byte
+	// Accept, if set, vets the key's algorithm before the MAC is checked
+	// (see EncryptRequest.Accept).
+	Accept func(crypto.Algorithm) error
 }
 
 // VerifyMACResult says whether the MAC matched, and under which version.
@@ -119,6 +122,11 @@ func (s *Service) VerifyMAC(ctx context.Context, req VerifyMACRequest) (res *Ver
 	t.keyID = ck.rec.ID
 	if err := s.authorize(ctx, t, access.KeyMAC, keyResource(ck.rec), nil); err != nil {
 		return nil, err
+	}
+	if req.Accept != nil {
+		if err := req.Accept(ck.rec.Algorithm); err != nil {
+			return nil, err
+		}
 	}
 	ve, err := s.usableVersion(ctx, kr, ck, req.KeyVersion, use{op: lifecycle.Decrypt, purpose: crypto.PurposeMAC, verb: "verify a MAC"}, t)
 	if err != nil {

@@ -410,18 +410,22 @@ type macInput struct {
 	Mac          []byte `json:"Mac"`
 }
 
-func (c *call) macKey(in *macInput) (string, error) {
+func (c *call) macKey(in *macInput) (string, func(crypto.Algorithm) error, error) {
 	if len(in.Message) == 0 || len(in.Message) > maxPlaintext {
-		return "", validation("Message must be 1 to 4096 bytes")
+		return "", nil, validation("Message must be 1 to 4096 bytes")
 	}
-	k, err := c.getKey(in.KeyID)
+	ref, err := c.keyRef(in.KeyID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	if macAlgorithms[k.Algorithm] == "" || macAlgorithms[k.Algorithm] != in.MacAlgorithm {
-		return "", &apiError{Type: "InvalidKeyUsageException", Message: "MacAlgorithm " + truncate(in.MacAlgorithm, 40) + " is not valid for this key", Status: 400}
+	// The service checks MacAlgorithm on the key before any MAC is made.
+	accept := func(alg crypto.Algorithm) error {
+		if macAlgorithms[alg] == "" || macAlgorithms[alg] != in.MacAlgorithm {
+			return kms.Errorf(kms.CodeUnsupportedOperation, "MacAlgorithm %s is not valid for this key", truncate(in.MacAlgorithm, 40))
+		}
+		return nil
 	}
-	return k.ID, nil
+	return ref, accept, nil
 }
 
 func generateMac(c *call, body []byte) (any, error) {
@@ -429,11 +433,11 @@ func generateMac(c *call, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	id, err := c.macKey(&in)
+	ref, accept, err := c.macKey(&in)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.h.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: id, Data: in.Message})
+	res, err := c.h.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: ref, Data: in.Message, Accept: accept})
 	if err != nil {
 		return nil, err
 	}
@@ -445,11 +449,11 @@ func verifyMac(c *call, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	id, err := c.macKey(&in)
+	ref, accept, err := c.macKey(&in)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.h.svc.VerifyMAC(c.ctx, kms.VerifyMACRequest{Key: id, Data: in.Message, MAC: in.Mac})
+	res, err := c.h.svc.VerifyMAC(c.ctx, kms.VerifyMACRequest{Key: ref, Data: in.Message, MAC: in.Mac, Accept: accept})
 	if err != nil {
 		return nil, err
 	}

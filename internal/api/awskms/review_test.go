@@ -176,3 +176,35 @@ func TestDecryptOfRawRSAOAEP(t *testing.T) {
 		t.Errorf("without a KeyId: %d %s", status, out)
 	}
 }
+
+// TestMacAlgorithmIsCheckedOnTheKey: a MacAlgorithm the key does not have
+// is refused as InvalidKeyUsageException before any MAC is made, with one
+// audit record and no metadata read beside it.
+func TestMacAlgorithmIsCheckedOnTheKey(t *testing.T) {
+	e := newEnv(t)
+	var out struct{ KeyMetadata struct{ KeyId string } }
+	status, raw := e.sendRaw("TrentService.CreateKey", `{"KeySpec":"HMAC_256","KeyUsage":"GENERATE_VERIFY_MAC"}`, nil)
+	if status != 200 || json.Unmarshal(raw, &out) != nil {
+		t.Fatalf("create: %d %s", status, raw)
+	}
+	if _, err := e.svc.CreateIdentity(e.rctx, kms.CreateIdentityRequest{Name: "macer", Type: kms.IdentityService, Roles: []access.Binding{{Role: access.RoleCryptoUser}}}); err != nil {
+		t.Fatal(err)
+	}
+	macer, err := e.svc.CreateAccessKey(e.rctx, "macer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := base64.StdEncoding.EncodeToString([]byte("message"))
+	before := len(e.auditRecords())
+	status, res := e.send("TrentService.GenerateMac", `{"KeyId":"`+out.KeyMetadata.KeyId+`","Message":"`+msg+`","MacAlgorithm":"HMAC_SHA_512"}`, asKey(macer), nil)
+	if status != 400 || res["__type"] != "InvalidKeyUsageException" {
+		t.Fatalf("wrong MacAlgorithm: %d %v", status, res)
+	}
+	recs := e.auditRecords()[before:]
+	if len(recs) != 1 || recs[0].Operation != kms.OpGenerateMAC || recs[0].Outcome == audit.OutcomeAllowed {
+		t.Fatalf("audit of the refusal: %+v", recs)
+	}
+	if status, res := e.send("TrentService.GenerateMac", `{"KeyId":"`+out.KeyMetadata.KeyId+`","Message":"`+msg+`","MacAlgorithm":"HMAC_SHA_256"}`, asKey(macer), nil); status != 200 {
+		t.Fatalf("right MacAlgorithm: %d %v", status, res)
+	}
+}

@@ -409,6 +409,17 @@ func validity(ok bool) ttlv.Item {
 	return ttlv.Enum(ttlv.TagValidityIndicator, ttlv.ValidityIndicatorInvalid)
 }
 
+// acceptMAC is the service's check that the key is the HMAC alg names
+// (any, if alg is zero), made before any MAC is computed.
+func acceptMAC(alg ttlv.CryptographicAlgorithm) func(crypto.Algorithm) error {
+	return func(a crypto.Algorithm) error {
+		if want, _, _ := kmipAlgorithm(a); alg != 0 && want != alg {
+			return afterService(unsupportedParams("the key is %s, not %s", a, alg))
+		}
+		return nil
+	}
+}
+
 func macParams(p ttlv.Item) (ttlv.CryptographicAlgorithm, error) {
 	cp, err := readParams(p)
 	if err != nil {
@@ -434,13 +445,7 @@ func (c *call) mac(p ttlv.Item) ([]ttlv.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	accept := func(a crypto.Algorithm) error {
-		if want, _, _ := kmipAlgorithm(a); alg != 0 && want != alg {
-			return afterService(unsupportedParams("the key is %s, not %s", a, alg))
-		}
-		return nil
-	}
-	res, err := c.s.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: ref.keyID, Data: data, Accept: accept})
+	res, err := c.s.svc.GenerateMAC(c.ctx, kms.MACRequest{Key: ref.keyID, Data: data, Accept: acceptMAC(alg)})
 	if err != nil {
 		return nil, err
 	}
@@ -461,10 +466,11 @@ func (c *call) macVerify(p ttlv.Item) ([]ttlv.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := macParams(p); err != nil {
+	alg, err := macParams(p)
+	if err != nil {
 		return nil, err
 	}
-	res, err := c.s.svc.VerifyMAC(c.ctx, kms.VerifyMACRequest{Key: ref.keyID, Data: data, MAC: tag})
+	res, err := c.s.svc.VerifyMAC(c.ctx, kms.VerifyMACRequest{Key: ref.keyID, Data: data, MAC: tag, Accept: acceptMAC(alg)})
 	if err != nil {
 		return nil, err
 	}
