@@ -241,7 +241,7 @@ func (s *Service) sealShamir(kr *seal.Keyring, n, threshold int) (seal.Config, [
 
 // sharesText encodes shares for operators, wiping them.
 func sharesText(shares []shamir.Share) ([]string, error) {
-	out := make([]string, len(shares))
+	var out []string
 	for i := range shares {
 		txt, err := shares[i].MarshalText()
 		shares[i].Wipe()
@@ -251,7 +251,7 @@ func sharesText(shares []shamir.Share) ([]string, error) {
 			}
 			return nil, internal("encode shares", err)
 		}
-		out[i] = string(txt)
+		out = append(out, string(txt))
 	}
 	return out, nil
 }

@@ -122,11 +122,11 @@ func (s *Service) initializeWith(ctx context.Context, t *target, rootToken strin
 	if err != nil {
 		return nil, nil, storageError("init", err)
 	}
-	defer func() {
-		for i := range in.Shares {
-			in.Shares[i].Wipe()
-		}
-	}()
+	shares, err := sharesText(in.Shares) // wipes them
+	if err != nil {
+		in.Keyring.Wipe()
+		return nil, nil, err
+	}
 	token, hash := rootToken, hashToken(rootToken)
 	if token == "" {
 		if token, hash, err = newToken(); err != nil {
@@ -139,15 +139,7 @@ func (s *Service) initializeWith(ctx context.Context, t *target, rootToken strin
 		in.Keyring.Wipe()
 		return nil, nil, internal("init", err)
 	}
-	res := &InitResult{RootToken: token}
-	for _, sh := range in.Shares {
-		txt, err := sh.MarshalText()
-		if err != nil {
-			in.Keyring.Wipe()
-			return nil, nil, internal("init", err)
-		}
-		res.Shares = append(res.Shares, string(txt))
-	}
+	res := &InitResult{RootToken: token, Shares: shares}
 	err = s.update(ctx, OpInit, t, func(tx storage.Tx) error {
 		if _, err := tx.Create(nsSys, sealConfigKey, cfgJSON); err != nil {
 			return err
